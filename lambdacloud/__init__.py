@@ -1,0 +1,116 @@
+"""A typed, resource-oriented client for the Lambda Cloud API.
+
+::
+
+    from lambdacloud import Client
+
+    client = Client()  # the key from LAMBDA_API_KEY or ~/.lambda_cloud/lambda_keys
+    for instance_type in client.instance_types.list():
+        print(instance_type.name, instance_type.price_per_hour)
+"""
+
+from lambdacloud._version import __version__
+from lambdacloud._waiting import WaitProgress
+from lambdacloud.client import Client
+from lambdacloud.errors import (
+    AccountInactiveError,
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ConflictError,
+    DuplicateError,
+    FilesystemInUseError,
+    FilesystemInWrongRegionError,
+    FirewallRulesetInUseError,
+    InstanceStatusError,
+    InsufficientCapacityError,
+    InvalidBillingAddressError,
+    InvalidParametersError,
+    LambdaCloudError,
+    LaunchAbortedError,
+    MalformedResponseError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    TicketCreationFailedError,
+    ValidationError,
+    WaitError,
+    WaitTimeoutError,
+)
+from lambdacloud.filesystems import Filesystem, FilesystemManager, FilesystemMount, User, UserStatus
+from lambdacloud.images import Image, ImageManager
+from lambdacloud.instance_types import (
+    Architecture,
+    InstanceType,
+    InstanceTypeManager,
+    InstanceTypeSpecs,
+)
+from lambdacloud.instances import (
+    ActionAvailability,
+    Instance,
+    InstanceActions,
+    InstanceImage,
+    InstanceManager,
+    InstanceStatus,
+)
+from lambdacloud.regions import Region, RegionManager
+from lambdacloud.ssh_keys import GeneratedSSHKey, SSHKey, SSHKeyManager
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "AccountInactiveError",
+    "ActionAvailability",
+    "Architecture",
+    "AuthenticationError",
+    "Client",
+    "ConflictError",
+    "DuplicateError",
+    "Filesystem",
+    "FilesystemInUseError",
+    "FilesystemInWrongRegionError",
+    "FilesystemManager",
+    "FilesystemMount",
+    "FirewallRulesetInUseError",
+    "GeneratedSSHKey",
+    "Image",
+    "ImageManager",
+    "Instance",
+    "InstanceActions",
+    "InstanceImage",
+    "InstanceManager",
+    "InstanceStatus",
+    "InstanceStatusError",
+    "InstanceType",
+    "InstanceTypeManager",
+    "InstanceTypeSpecs",
+    "InsufficientCapacityError",
+    "InvalidBillingAddressError",
+    "InvalidParametersError",
+    "LambdaCloudError",
+    "LaunchAbortedError",
+    "MalformedResponseError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "Region",
+    "RegionManager",
+    "SSHKey",
+    "SSHKeyManager",
+    "ServerError",
+    "TicketCreationFailedError",
+    "User",
+    "UserStatus",
+    "ValidationError",
+    "WaitError",
+    "WaitProgress",
+    "WaitTimeoutError",
+    "__version__",
+]

@@ -1,0 +1,180 @@
+"""Every rule for turning API payloads into library objects, in one cattrs converter.
+
+Production converters ignore unknown keys and keep unknown enum values as plain strings,
+so a newer server never breaks an older client. Tests use ``strict=True``: unknown keys
+and enum values fail, which keeps the payload fixtures honest.
+
+A field can carry its own hook in ``metadata={STRUCTURE: hook}`` (tags arrive as a list of
+``{"key", "value"}`` and are a dict on our side). Each :class:`~lambdacloud.Client` gets its
+own converter whose hook binds every structured resource to that client.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from lambdacloud.errors import MalformedResponseError
+
+if TYPE_CHECKING:
+    from lambdacloud.client import Client
+
+T = TypeVar("T")
+
+#: Field metadata key for a field-specific structure hook ``(value, type) -> value``.
+STRUCTURE = "lambdacloud.structure"
+
+_ISO_DATETIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*([Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
+def make_converter(*, client: Client | None = None, strict: bool = False) -> cattrs.Converter:
+    """Build a converter; resources it structures are bound to ``client``.
+
+    Args:
+        client: The client to attach to every structured resource.
+        strict: Fail on unknown keys and unknown enum values (for tests).
+
+    Returns:
+        A converter with every hook the models need.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=strict)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_structure_hook_func(
+        lambda cls: _open_enum(cls) is not None,
+        lambda value, cls: _structure_open_enum(value, cls, strict),
+    )
+    converter.register_structure_hook_factory(_is_array, lambda cls: _array_hook(cls, converter))
+    converter.register_structure_hook_factory(
+        attrs.has, lambda cls: _attrs_hook(cls, converter, client)
+    )
+    return converter
+
+
+def structure(converter: cattrs.Converter, data: Any, cls: type[T], what: str) -> T:
+    """Structure ``data`` as ``cls``; any failure is a :class:`MalformedResponseError`.
+
+    Args:
+        converter: The converter to use.
+        data: The unwrapped ``data`` of a response.
+        cls: The type to build.
+        what: What the data was meant to be, for the error message.
+
+    Returns:
+        The structured object.
+
+    Raises:
+        MalformedResponseError: The data does not have the shape the API documents.
+    """
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:
+        raise MalformedResponseError(
+            f"The API's answer could not be read as {what}: {_describe(exc)}"
+        ) from exc
+
+
+def _attrs_hook(
+    cls: type[Any], converter: cattrs.Converter, client: Client | None
+) -> Callable[[Any, Any], Any]:
+    overrides: dict[str, Any] = {
+        field.name: override(struct_hook=field.metadata[STRUCTURE])
+        for field in attrs.fields(cls)
+        if STRUCTURE in field.metadata
+    }
+    build = make_dict_structure_fn(cls, converter, **overrides)
+    if client is None or "_client" not in attrs.fields_dict(cls):
+        return build
+
+    def bind(data: Any, _: Any) -> Any:
+        obj = build(data, cls)
+        obj._client = client
+        return obj
+
+    return bind
+
+
+def _is_array(cls: Any) -> bool:
+    origin = get_origin(cls)
+    args = get_args(cls)
+    return origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
+
+
+def _array_hook(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """JSON arrays only: cattrs alone would turn the string ``"ab"`` into ``["a", "b"]``."""
+    item_type = get_args(cls)[0]
+    structure_item = converter.get_structure_hook(item_type)
+    container = list if get_origin(cls) is list else tuple
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+        return container([structure_item(item, item_type) for item in value])
+
+    return hook
+
+
+def _open_enum(cls: Any) -> type[Enum] | None:
+    """The enum of an ``SomeEnum | str`` (optionally ``| None``) annotation, else ``None``."""
+    if get_origin(cls) not in (Union, types.UnionType):
+        return None
+    members = [arg for arg in get_args(cls) if arg is not type(None)]
+    if len(members) != 2 or str not in members:
+        return None
+    (other,) = (arg for arg in members if arg is not str)
+    if isinstance(other, type) and issubclass(other, Enum):
+        return other
+    return None
+
+
+def _structure_open_enum(value: Any, cls: Any, strict: bool) -> Any:
+    if value is None and type(None) in get_args(cls):
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    enum = _open_enum(cls)
+    assert enum is not None
+    try:
+        return enum(value)
+    except ValueError:
+        if strict:
+            raise
+        return value
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    """RFC 3339 timestamps, accepting ``Z`` and any fraction length on Python 3.10 too."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
+    match = _ISO_DATETIME.fullmatch(value.strip())
+    if match is None:
+        raise ValueError("not an ISO 8601 timestamp")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if offset and offset not in ("Z", "z"):
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc)
+        text = "; ".join(messages[:3])
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 300 else text[:300] + "…"

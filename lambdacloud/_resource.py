@@ -1,0 +1,121 @@
+"""Base classes shared by every resource module: bound resources and their managers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from lambdacloud._converter import structure
+from lambdacloud.errors import LambdaCloudError, ValidationError
+
+if TYPE_CHECKING:
+    from lambdacloud.client import Client
+
+T = TypeVar("T")
+R = TypeVar("R", bound="Resource")
+
+
+class ApiEnum(str, Enum):
+    """A string enum of API values: compares, hashes and prints as its value.
+
+    Fields typed ``SomeEnum | str`` keep values the enum does not know yet as plain
+    strings, so ``instance.status == "active"`` works for known and new values alike.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+
+@attrs.define(eq=False, kw_only=True)
+class Resource:
+    """An object in the account, with an ``id``, bound to the client that fetched it.
+
+    Two resources are equal when they are the same kind of object with the same id,
+    whatever state each copy was read in. Nothing here touches the network except the
+    methods that say so (``refresh()`` and the actions of each subclass).
+    """
+
+    id: str
+    _client: Any = attrs.field(init=False, default=None, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resource):
+            return NotImplemented
+        return _kind(type(self)) is _kind(type(other)) and self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash((_kind(type(self)), self.id))
+
+    def _bound_client(self) -> Client:
+        if self._client is None:
+            raise LambdaCloudError(
+                f"This {type(self).__name__} is not bound to a client: "
+                "use the objects the client's managers return."
+            )
+        client: Client = self._client
+        return client
+
+    def _replace_state(self: R, fresh: R) -> R:
+        """Take every field of ``fresh`` (the same object, read again) and return self."""
+        for field in attrs.fields(type(fresh)):
+            if field.init:
+                setattr(self, field.name, getattr(fresh, field.name))
+        return self
+
+
+def _kind(cls: type[Resource]) -> type[Resource]:
+    """The resource class directly below :class:`Resource` (a generated key is still a key)."""
+    below = cls.__mro__[: cls.__mro__.index(Resource)]
+    return below[-1] if below else cls
+
+
+class Manager:
+    """Holds the client; subclasses know one resource's paths."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._client._session.request(method, path, **kwargs)
+
+    def _structure(self, data: Any, cls: type[T], what: str) -> T:
+        return structure(self._client._converter, data, cls, what)
+
+
+def id_of(obj: Resource | str, argument: str) -> str:
+    """The id of a resource or an id string, checked; the error names ``argument``."""
+    value = obj.id if isinstance(obj, Resource) else obj
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(argument, f"expected an object or a non-empty id, got {obj!r}")
+    return value
+
+
+def as_list(objs: Resource | str | Iterable[Resource | str], argument: str) -> list[Resource | str]:
+    """One object or id, or several, as a non-empty list."""
+    if isinstance(objs, (Resource, str)):
+        return [objs]
+    if not isinstance(objs, Iterable):
+        raise ValidationError(
+            argument, f"expected an object, an id or a list of them, got {objs!r}"
+        )
+    items = list(objs)
+    if not items:
+        raise ValidationError(argument, "expected at least one object or id")
+    return items
+
+
+def ids_of(objs: Resource | str | Iterable[Resource | str], argument: str) -> list[str]:
+    """Ids of one or several resources, in order, without duplicates; at least one."""
+    return list(dict.fromkeys(id_of(obj, argument) for obj in as_list(objs, argument)))
+
+
+def path_segment(value: str) -> str:
+    """``value`` escaped for use as one path segment (an id cannot climb the path)."""
+    return quote(value, safe="")

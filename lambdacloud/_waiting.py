@@ -1,0 +1,154 @@
+"""Polling instances until they reach a status: a deadline, a growing interval, typed failures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from lambdacloud.errors import (
+    APIConnectionError,
+    InstanceStatusError,
+    LambdaCloudError,
+    ValidationError,
+    WaitTimeoutError,
+)
+
+if TYPE_CHECKING:
+    from lambdacloud._session import Clock, Sleep
+    from lambdacloud.instances import Instance
+
+DEFAULT_TIMEOUT = 20 * 60.0
+DEFAULT_POLL_INTERVAL = 2.0
+DEFAULT_MAX_POLL_INTERVAL = 10.0
+POLL_INTERVAL_GROWTH = 1.5
+#: Consecutive polls that may fail transiently (after the session's own retries).
+TRANSIENT_ERRORS_TOLERATED = 3
+
+_GONE = frozenset({"terminated", "preempted"})
+_NOT_RUNNING = frozenset({"terminating", "unhealthy"})
+
+
+@attrs.frozen
+class WaitProgress:
+    """What a wait saw on one poll; passed to ``progress`` callbacks.
+
+    Attributes:
+        instances: Every awaited instance, as just read.
+        status: The status being waited for.
+        elapsed: Seconds since the wait began.
+        polls: How many polls have succeeded, this one included.
+    """
+
+    instances: tuple[Instance, ...]
+    status: str
+    elapsed: float
+    polls: int
+
+    @property
+    def instance(self) -> Instance:
+        """The first (usually the only) awaited instance."""
+        return self.instances[0]
+
+
+ProgressCallback = Callable[[WaitProgress], object]
+
+
+def check_wait_arguments(timeout: float, poll_interval: float, max_poll_interval: float) -> None:
+    """Reject non-positive or non-finite durations before any request."""
+    for name, value in (
+        ("timeout", timeout),
+        ("poll_interval", poll_interval),
+        ("max_poll_interval", max_poll_interval),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError(name, f"expected seconds as a number, got {value!r}")
+        if not (value > 0 and math.isfinite(value)):
+            raise ValidationError(name, f"expected a positive number of seconds, got {value!r}")
+
+
+def cannot_follow(status: str, target: str) -> bool:
+    """Whether an instance in ``status`` can no longer reach ``target``."""
+    if status == target:
+        return False
+    if status in _GONE:
+        return True
+    return status in _NOT_RUNNING and target not in ("terminating", "terminated")
+
+
+def is_transient(error: LambdaCloudError) -> bool:
+    """Failures worth another poll: the network, rate limits and server errors."""
+    if isinstance(error, APIConnectionError):
+        return True
+    return error.status_code is not None and (error.status_code == 429 or error.status_code >= 500)
+
+
+def wait_for_status(
+    target: str,
+    *,
+    fetch: Callable[[], list[Instance]],
+    seen: list[Instance],
+    clock: Clock,
+    sleep: Sleep,
+    timeout: float,
+    poll_interval: float,
+    max_poll_interval: float,
+    progress: ProgressCallback | None,
+) -> list[Instance]:
+    """Poll until every awaited instance has status ``target``.
+
+    Args:
+        target: The status to wait for.
+        fetch: Reads every awaited instance, in a fixed order (one request per poll).
+        seen: The instances as known before the wait (for the timeout error).
+        clock: Monotonic seconds.
+        sleep: How to wait between polls.
+        timeout: Seconds before giving up.
+        poll_interval: The first pause between polls; it grows 1.5x per poll.
+        max_poll_interval: The longest pause between polls.
+        progress: Called after every successful poll.
+
+    Returns:
+        The instances as last read.
+
+    Raises:
+        InstanceStatusError: An instance reached a status from which ``target`` cannot follow.
+        WaitTimeoutError: ``timeout`` passed first; it carries the instances as last seen.
+        LambdaCloudError: More consecutive polls failed than are tolerated, or a poll failed
+            in a way that polling again cannot fix.
+    """
+    started = clock()
+    deadline = started + timeout
+    interval = poll_interval
+    polls = failures = 0
+    while True:
+        try:
+            current = fetch()
+        except LambdaCloudError as error:
+            failures += 1
+            if not is_transient(error) or failures > TRANSIENT_ERRORS_TOLERATED:
+                raise
+        else:
+            failures = 0
+            polls += 1
+            seen = current
+            if progress is not None:
+                progress(WaitProgress(tuple(current), target, clock() - started, polls))
+            stuck = [instance for instance in current if cannot_follow(instance.status, target)]
+            if stuck:
+                raise InstanceStatusError(
+                    f"Instance {stuck[0].id} is {stuck[0].status}, so it will not become {target}",
+                    instances=stuck + [i for i in current if i not in stuck],
+                )
+            if all(instance.status == target for instance in current):
+                return current
+        now = clock()
+        if now >= deadline:
+            statuses = ", ".join(f"{i.id} is {i.status}" for i in seen) or "never read"
+            raise WaitTimeoutError(
+                f"Gave up after {timeout:g} s waiting for {target}: {statuses}", instances=seen
+            )
+        sleep(min(interval, deadline - now))
+        interval = min(interval * POLL_INTERVAL_GROWTH, max_poll_interval)

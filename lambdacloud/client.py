@@ -1,0 +1,231 @@
+"""The entry point: :class:`Client` holds the session and one manager per resource."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from lambdacloud import _session
+from lambdacloud._converter import make_converter
+from lambdacloud._session import Clock, Session, Sleep, Spacer, Timeout
+from lambdacloud.errors import MissingAPIKeyError, ValidationError
+from lambdacloud.filesystems import FilesystemManager
+from lambdacloud.images import ImageManager
+from lambdacloud.instance_types import InstanceTypeManager
+from lambdacloud.instances import InstanceManager
+from lambdacloud.regions import RegionManager
+from lambdacloud.ssh_keys import SSHKeyManager
+
+if TYPE_CHECKING:
+    import requests
+
+DEFAULT_BASE_URL = "https://cloud.lambda.ai"
+#: Seconds to connect, seconds to wait for each answer.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+DEFAULT_MAX_RETRIES = 5
+#: The API accepts one launch per 12 seconds.
+LAUNCH_INTERVAL = 12.0
+API_KEY_ENV = "LAMBDA_API_KEY"
+KEY_FILE = Path("~/.lambda_cloud/lambda_keys")
+
+
+class Client:
+    """A client for the Lambda Cloud API.
+
+    ::
+
+        from lambdacloud import Client
+        with Client() as client:
+            for instance in client.instances.list():
+                print(instance.name, instance.status)
+
+    **Retry policy.** A request is retried, up to ``max_retries`` times, when retrying
+    cannot do harm:
+
+    - a request that certainly never reached the server (the connection could not be
+      opened) or that the server refused with 429 (rate limited) is always retried;
+    - GET, PUT, PATCH and DELETE are also retried after a reset connection, a read
+      timeout or a 5xx answer, and so are the POSTs whose repetition is harmless
+      (terminate, and renaming/retagging an instance);
+    - a launch is never retried once the server may have acted on it: a second attempt
+      could start, and bill, a second machine. The same goes for restart and for
+      creating keys and filesystems.
+
+    Between attempts the client waits what the server's ``Retry-After`` header asks
+    (seconds or an HTTP date, capped at 60 s), or else an exponential backoff
+    (0.5 s, 1 s, 2 s, ... at most 8 s) with random jitter. Launches from one client are
+    also spaced at least 12 seconds apart, the API's launch limit. The exact delays and
+    the set of retried cases may be tuned in any release; that is not a breaking change.
+
+    Args:
+        api_key: The API key. When ``None``: the ``LAMBDA_API_KEY`` environment variable,
+            else the ``api_key = ...`` line of ``~/.lambda_cloud/lambda_keys``.
+        base_url: The API's root URL; change it for a proxy or a local fake.
+        auth: ``"bearer"`` (``Authorization: Bearer <key>``) or ``"basic"`` (the key as
+            the user name of HTTP Basic auth).
+        timeout: Seconds allowed per request, or a ``(connect, read)`` pair.
+        max_retries: Retries after a failed attempt, as described above; ``0`` disables.
+        session: A ``requests.Session`` to send with (proxies, certificates, adapters).
+            The client never changes its settings and does not close it.
+        clock: Monotonic seconds, for the launch spacing and waits (tests inject one).
+        sleep: How to pause, for retries, launch spacing and waits (tests inject one).
+
+    Raises:
+        MissingAPIKeyError: No key was given or found.
+        ValidationError: An argument is malformed.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        auth: Literal["bearer", "basic"] = "bearer",
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        key = _find_api_key(api_key)
+        self._clock: Clock = clock or _session.monotonic
+        self._sleep: Sleep = sleep or _session.sleep
+        self._session = Session(
+            api_key=key,
+            base_url=_check_base_url(base_url),
+            auth=_check_auth(auth),
+            timeout=_check_timeout(timeout),
+            max_retries=_check_max_retries(max_retries),
+            http=session,
+            sleep=self._sleep,
+        )
+        self._auth = auth
+        self._converter = make_converter(client=self)
+        self._launch_spacer = Spacer(LAUNCH_INTERVAL, self._clock, self._sleep)
+        self.instances = InstanceManager(self)
+        self.instance_types = InstanceTypeManager(self)
+        self.regions = RegionManager(self)
+        self.ssh_keys = SSHKeyManager(self)
+        self.filesystems = FilesystemManager(self)
+        self.images = ImageManager(self)
+
+    @property
+    def base_url(self) -> str:
+        """The API's root URL."""
+        return self._session.base_url
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r}, auth={self._auth!r})"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Call an endpoint this library does not wrap yet, with the same auth and retries.
+
+        Args:
+            method: The HTTP method.
+            path: The path, such as ``/api/v1/instances`` (or ``/instances``).
+            params: Query parameters.
+            json: The JSON body.
+
+        Returns:
+            The ``data`` of the response envelope, as plain JSON values.
+
+        Raises:
+            LambdaCloudError: The request failed.
+        """
+        return self._session.request(method, path, params=params, json_body=json)
+
+    def close(self) -> None:
+        """Close the connections this client opened (not those of a session passed in)."""
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _find_api_key(api_key: str | None) -> str:
+    if api_key is not None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValidationError("api_key", "expected a non-empty string")
+        return api_key.strip()
+    from_env = os.environ.get(API_KEY_ENV, "").strip()
+    if from_env:
+        return from_env
+    try:
+        key_file = KEY_FILE.expanduser()
+    except RuntimeError:  # no home directory to expand ~ to
+        key_file = None
+    from_file = _read_key_file(key_file) if key_file else None
+    if from_file:
+        return from_file
+    raise MissingAPIKeyError(
+        "No Lambda Cloud API key found. Pass Client(api_key=...), set the "
+        f"{API_KEY_ENV} environment variable, or put a line 'api_key = <your key>' in "
+        f"{KEY_FILE}. Create a key at https://cloud.lambda.ai/api-keys."
+    )
+
+
+def _read_key_file(path: Path) -> str | None:
+    """The key from lines like ``api_key = KEY`` (or ``api_key=KEY``), if the file has one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        name, separator, value = line.partition("=")
+        if separator and name.strip() == "api_key":
+            value = value.strip().strip("\"'")
+            if value:
+                return value
+    return None
+
+
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError("base_url", f"expected an http(s) URL, got {base_url!r}")
+    url = base_url.rstrip("/")
+    return url.removesuffix("/api/v1")
+
+
+def _check_auth(auth: str) -> str:
+    if auth not in ("bearer", "basic"):
+        raise ValidationError("auth", f"expected 'bearer' or 'basic', got {auth!r}")
+    return auth
+
+
+def _check_timeout(timeout: Timeout) -> Timeout:
+    values = timeout if isinstance(timeout, tuple) else (timeout,)
+    valid = len(values) in (1, 2) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and math.isfinite(v)
+        for v in values
+    )
+    if not valid:
+        raise ValidationError(
+            "timeout", f"expected positive seconds or a (connect, read) pair, got {timeout!r}"
+        )
+    return timeout
+
+
+def _check_max_retries(max_retries: int) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValidationError("max_retries", f"expected an integer >= 0, got {max_retries!r}")
+    return max_retries

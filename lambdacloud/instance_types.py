@@ -1,0 +1,114 @@
+"""Instance types: the machines on offer, their prices and where they have capacity."""
+
+from __future__ import annotations
+
+import builtins
+from decimal import Decimal
+
+import attrs
+
+from lambdacloud._resource import ApiEnum, Manager
+from lambdacloud.errors import NotFoundError, ValidationError
+from lambdacloud.regions import Region
+
+
+class Architecture(ApiEnum):
+    """A CPU architecture of an instance type or an image."""
+
+    X86_64 = "x86_64"
+    ARM64 = "arm64"
+
+
+@attrs.frozen(kw_only=True)
+class InstanceTypeSpecs:
+    """What one machine of an instance type has."""
+
+    vcpus: int
+    memory_gib: int
+    storage_gib: int
+    gpus: int
+
+
+@attrs.frozen(kw_only=True)
+class InstanceType:
+    """A kind of machine, with its hourly price.
+
+    Attributes:
+        name: The type's name, used to launch it (``gpu_1x_a10``).
+        description: The type in words (``1x A10 (24 GB PCIe)``).
+        gpu_description: The GPU in words (``A10 (24 GB PCIe)``).
+        price_cents_per_hour: The price as the API gives it, in US cents per hour.
+        specs: vCPUs, memory, storage and GPUs.
+        architecture: ``x86_64`` or ``arm64`` (kept as a string if the API adds one).
+        regions_with_capacity: Regions that could launch this type when it was listed.
+            Always empty on ``instance.instance_type``: the API reports capacity only in
+            the instance-type listing.
+    """
+
+    name: str
+    description: str | None = None
+    gpu_description: str
+    price_cents_per_hour: int
+    specs: InstanceTypeSpecs
+    architecture: Architecture | str | None = None
+    regions_with_capacity: tuple[Region, ...] = ()
+
+    @property
+    def price_per_hour(self) -> Decimal:
+        """The price in US dollars per hour, exactly (``Decimal("1.29")``)."""
+        return Decimal(self.price_cents_per_hour).scaleb(-2)
+
+
+@attrs.frozen(kw_only=True)
+class _InstanceTypesItem:
+    instance_type: InstanceType
+    regions_with_capacity_available: tuple[Region, ...]
+
+
+class InstanceTypeManager(Manager):
+    """``client.instance_types``: the machines on offer."""
+
+    def list(self) -> builtins.list[InstanceType]:
+        """List every instance type with its price and the regions that have capacity now.
+
+        Returns:
+            The instance types, in the API's order, each with ``regions_with_capacity``.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/instance-types``
+        """
+        data = self._request("GET", "/instance-types")
+        items = self._structure(data, dict[str, _InstanceTypesItem], "a map of instance types")
+        return [
+            attrs.evolve(
+                item.instance_type, regions_with_capacity=item.regions_with_capacity_available
+            )
+            for item in items.values()
+        ]
+
+    def get(self, name: str) -> InstanceType:
+        """Find one instance type by name (from the listing: the API has no single-type call).
+
+        Args:
+            name: The type's name, such as ``gpu_1x_a10``.
+
+        Returns:
+            The instance type with its current ``regions_with_capacity``.
+
+        Raises:
+            ValidationError: ``name`` is empty.
+            NotFoundError: No instance type has that name.
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/instance-types``
+        """
+        if not isinstance(name, str) or not name:
+            raise ValidationError("name", f"expected an instance type name, got {name!r}")
+        types = self.list()
+        for instance_type in types:
+            if instance_type.name == name:
+                return instance_type
+        known = ", ".join(sorted(t.name for t in types)) or "none"
+        raise NotFoundError(f"No instance type is named {name!r}; the API offers: {known}")

@@ -1,0 +1,84 @@
+"""Shared fixtures: an isolated environment, a fake clock, a strict client and HTTP mocks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from lambdacloud import Client, _retry
+from lambdacloud._converter import make_converter
+
+API = "https://cloud.lambda.ai/api/v1"
+API_KEY = "secret_test-key_6b2d0a9f1c3e4d5b8a7f6e5d4c3b2a19"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load(name: str) -> Any:
+    """A response body from tests/fixtures (a fresh copy each time)."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def instance_data(fixture: str = "instance_active", **changes: Any) -> dict[str, Any]:
+    """The ``data`` of an instance fixture, with some fields changed."""
+    data: dict[str, Any] = copy.deepcopy(load(fixture)["data"])
+    data.update(changes)
+    return data
+
+
+class FakeTime:
+    """A clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No test sees the developer's key, key file or proxies."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("LAMBDA_API_KEY", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backoff delays are exact in tests."""
+    monkeypatch.setattr(_retry, "jitter", lambda delay: delay)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time: FakeTime) -> Iterator[Client]:
+    """A client on the default URL whose converter rejects keys the fixtures should not have."""
+    with Client(api_key=API_KEY, clock=fake_time.clock, sleep=fake_time.sleep) as client:
+        client._converter = make_converter(client=client, strict=True)
+        yield client
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    """HTTP mocks; an unexpected request fails, and so does a registered one left unused."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

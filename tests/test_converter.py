@@ -1,0 +1,131 @@
+"""Parsing: forward compatible in production, strict in tests, never a raw exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import responses
+
+from lambdacloud import Client, InstanceStatus, MalformedResponseError
+from lambdacloud._converter import make_converter, structure
+from lambdacloud.images import Image
+from lambdacloud.instances import Instance
+
+from .conftest import API, instance_data, load
+
+OPERATIONS: dict[str, tuple[str, str, Callable[[Client], Any]]] = {
+    "instances.list": ("GET", f"{API}/instances", lambda c: c.instances.list()),
+    "instances.get": ("GET", f"{API}/instances/i", lambda c: c.instances.get("i")),
+    "instance_types.list": ("GET", f"{API}/instance-types", lambda c: c.instance_types.list()),
+    "regions.list": ("GET", f"{API}/regions", lambda c: c.regions.list()),
+    "ssh_keys.list": ("GET", f"{API}/ssh-keys", lambda c: c.ssh_keys.list()),
+    "ssh_keys.create": ("POST", f"{API}/ssh-keys", lambda c: c.ssh_keys.create("k")),
+    "filesystems.list": ("GET", f"{API}/file-systems", lambda c: c.filesystems.list()),
+    "filesystems.create": ("POST", f"{API}/filesystems", lambda c: c.filesystems.create("f", "r")),
+    "images.list": ("GET", f"{API}/images", lambda c: c.images.list()),
+    "instances.terminate": (
+        "POST",
+        f"{API}/instance-operations/terminate",
+        lambda c: c.instances.terminate("i"),
+    ),
+    "instances.launch": (
+        "POST",
+        f"{API}/instance-operations/launch",
+        lambda c: c.instances.launch("t", region="r", ssh_key="k"),
+    ),
+}
+
+GARBAGE = [
+    None,
+    5,
+    "text",
+    [1, 2],
+    [None],
+    {"id": 5},
+    [{"id": "x"}],
+    [{"unexpected": True}],
+    {"k": {"instance_type": None}},
+    {"instance_ids": "not-a-list"},
+    {"terminated_instances": [{"id": "x", "status": 3}]},
+]
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+@pytest.mark.parametrize("payload", GARBAGE, ids=repr)
+def test_garbage_raises_malformed_response_error(
+    mocked: responses.RequestsMock, operation: str, payload: Any
+) -> None:
+    method, url, call = OPERATIONS[operation]
+    mocked.add(method, url, json={"data": payload})
+    mocked.assert_all_requests_are_fired = False
+    with pytest.raises(MalformedResponseError):
+        call(Client(api_key="k", max_retries=0))
+
+
+def test_production_ignores_unknown_fields_and_keeps_unknown_values() -> None:
+    data = instance_data(status="sleeping", new_top_level={"a": 1})
+    data["instance_type"]["architecture"] = "riscv64"
+    data["instance_type"]["new_nested"] = [1, 2]
+    data["actions"]["teleport"] = {"available": True}
+    data["actions"]["restart"]["reason_code"] = "vm-is-on-the-moon"
+    instance = structure(make_converter(), data, Instance, "an instance")
+    assert instance.status == "sleeping"
+    assert instance.instance_type.architecture == "riscv64"
+    assert instance.actions.restart.reason_code == "vm-is-on-the-moon"
+
+
+def test_strict_converter_rejects_unknown_fields_and_values() -> None:
+    strict = make_converter(strict=True)
+    with pytest.raises(MalformedResponseError, match="extra"):
+        structure(strict, instance_data(new_field=1), Instance, "an instance")
+    with pytest.raises(MalformedResponseError):
+        structure(strict, instance_data(status="sleeping"), Instance, "an instance")
+    known = structure(strict, instance_data(), Instance, "an instance")
+    assert known.status is InstanceStatus.ACTIVE
+
+
+def test_message_names_what_was_expected() -> None:
+    data = instance_data()
+    del data["region"]
+    with pytest.raises(MalformedResponseError, match="an instance") as raised:
+        structure(make_converter(strict=True), data, Instance, "an instance")
+    assert "region" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-10-01T12:00:00Z", datetime(2024, 10, 1, 12, tzinfo=timezone.utc)),
+        ("2024-10-01T12:00:00.5Z", datetime(2024, 10, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)),
+        (
+            "2024-10-01T12:00:00.123456789+00:00",
+            datetime(2024, 10, 1, 12, 0, 0, 123456, tzinfo=timezone.utc),
+        ),
+        (
+            "2024-10-01T12:00:00-07:00",
+            datetime(2024, 10, 1, 12, tzinfo=timezone(timedelta(hours=-7))),
+        ),
+        (
+            "2024-10-01 12:00:00+0530",
+            datetime(2024, 10, 1, 12, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        ),
+        ("2024-10-01T12:00", datetime(2024, 10, 1, 12, tzinfo=timezone.utc)),
+    ],
+)
+def test_timestamps(text: str, expected: datetime) -> None:
+    image = load("images")["data"][0]
+    image["created_time"] = text
+    parsed = structure(make_converter(), image, Image, "an image")
+    assert parsed.created_time == expected
+    assert parsed.created_time.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2024-13-01T00:00:00Z", "", 1700000000])
+def test_bad_timestamps(text: Any) -> None:
+    image = load("images")["data"][0]
+    image["created_time"] = text
+    with pytest.raises(MalformedResponseError):
+        structure(make_converter(), image, Image, "an image")

@@ -1,0 +1,170 @@
+"""The public surface: exported names, typing marker, and resources that delegate to managers."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lambdacloud
+from lambdacloud import Client, Filesystem, GeneratedSSHKey, Instance, SSHKey
+from lambdacloud._converter import make_converter
+from lambdacloud._resource import Resource
+
+from .conftest import API_KEY, instance_data, load
+
+DESIGN_NAMES = [
+    "Client",
+    "Instance",
+    "InstanceType",
+    "Region",
+    "SSHKey",
+    "Filesystem",
+    "Image",
+    "LambdaCloudError",
+    "AuthenticationError",
+    "NotFoundError",
+    "InvalidParametersError",
+    "InsufficientCapacityError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ServerError",
+    "ProviderError",
+    "APIConnectionError",
+]
+
+
+def test_all_lists_importable_names_including_the_design_ones() -> None:
+    for name in lambdacloud.__all__:
+        assert getattr(lambdacloud, name) is not None
+    assert set(DESIGN_NAMES) <= set(lambdacloud.__all__)
+    assert len(set(lambdacloud.__all__)) == len(lambdacloud.__all__)
+
+
+def test_every_error_class_is_exported() -> None:
+    errors = {
+        name
+        for name, value in vars(lambdacloud.errors).items()
+        if inspect.isclass(value) and issubclass(value, lambdacloud.LambdaCloudError)
+    }
+    assert errors <= set(lambdacloud.__all__)
+
+
+def test_package_ships_the_typing_marker() -> None:
+    assert (Path(lambdacloud.__file__).parent / "py.typed").is_file()
+
+
+def test_manager_signatures_match_the_design() -> None:
+    client = Client(api_key=API_KEY)
+    launch = inspect.signature(client.instances.launch).parameters
+    for name in (
+        "instance_type",
+        "region",
+        "ssh_key",
+        "name",
+        "hostname",
+        "filesystems",
+        "filesystem_mounts",
+        "image",
+        "user_data",
+        "tags",
+        "firewall_rulesets",
+    ):
+        assert name in launch
+    assert list(inspect.signature(client.ssh_keys.create).parameters) == ["name", "public_key"]
+    assert list(inspect.signature(client.filesystems.create).parameters) == ["name", "region"]
+    assert "cluster_id" in inspect.signature(client.instances.list).parameters
+    assert "timeout" in inspect.signature(Instance.wait_until_active).parameters
+
+
+# Every public method of every resource, and the manager call it must delegate to.
+# None marks a method that works locally without the network.
+DELEGATION: dict[tuple[type[Resource], str], tuple[str, str] | None] = {
+    (Instance, "refresh"): ("instances", "get"),
+    (Instance, "update"): ("instances", "update"),
+    (Instance, "restart"): ("instances", "restart"),
+    (Instance, "terminate"): ("instances", "terminate"),
+    (Instance, "wait_for_status"): ("instances", "wait_for_status"),
+    (Instance, "wait_until_active"): ("instances", "wait_for_status"),
+    (SSHKey, "refresh"): ("ssh_keys", "list"),
+    (SSHKey, "delete"): ("ssh_keys", "delete"),
+    (GeneratedSSHKey, "refresh"): ("ssh_keys", "list"),
+    (GeneratedSSHKey, "delete"): ("ssh_keys", "delete"),
+    (GeneratedSSHKey, "save_private_key"): None,
+    (Filesystem, "refresh"): ("filesystems", "list"),
+    (Filesystem, "delete"): ("filesystems", "delete"),
+}
+
+ARGUMENTS: dict[str, tuple[Any, ...]] = {"wait_for_status": ("active",)}
+
+
+def public_methods(cls: type) -> set[str]:
+    return {
+        name
+        for name, value in inspect.getmembers(cls)
+        if not name.startswith("_") and inspect.isfunction(value)
+    }
+
+
+def resource_classes() -> list[type[Resource]]:
+    found: list[type[Resource]] = []
+    pending: list[type[Resource]] = [Resource]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            found.append(sub)
+            pending.append(sub)
+    return found
+
+
+@pytest.mark.parametrize("cls", resource_classes(), ids=lambda cls: cls.__name__)
+def test_every_public_resource_method_is_in_the_delegation_table(cls: type[Resource]) -> None:
+    listed = {method for (owner, method) in DELEGATION if owner is cls}
+    assert public_methods(cls) == listed
+
+
+def make(cls: type[Resource], client: Client) -> Resource:
+    data = {
+        Instance: instance_data(),
+        SSHKey: load("ssh_keys")["data"][0],
+        GeneratedSSHKey: load("ssh_key_generated")["data"],
+        Filesystem: load("filesystems")["data"][0],
+    }[cls]
+    resource: Resource = client._converter.structure(data, cls)
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("cls", "method"),
+    [key for key, target in DELEGATION.items() if target is not None],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_resource_methods_delegate_to_their_manager(
+    monkeypatch: pytest.MonkeyPatch, cls: type[Resource], method: str
+) -> None:
+    client = Client(api_key=API_KEY)
+    client._converter = make_converter(client=client, strict=True)
+    resource = make(cls, client)
+    target = DELEGATION[(cls, method)]
+    assert target is not None
+    manager_name, manager_method = target
+    calls: list[tuple[Any, ...]] = []
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if manager_method in ("restart", "terminate", "wait_for_status", "list"):
+            return [resource]
+        return None if manager_method == "delete" else resource
+
+    monkeypatch.setattr(getattr(client, manager_name), manager_method, record)
+    getattr(resource, method)(*ARGUMENTS.get(method, ()))
+    assert len(calls) == 1
+    if manager_method != "list":
+        assert calls[0][0] is resource
+
+
+def test_unbound_resource_says_so() -> None:
+    key = SSHKey(id="k", name="n", public_key="p")
+    with pytest.raises(lambdacloud.LambdaCloudError, match="not bound"):
+        key.delete()

@@ -1,0 +1,56 @@
+"""No secret in any log record, repr or error: API key, jupyter token, private key, user_data."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import responses
+
+from lambdacloud import Client, LambdaCloudError
+
+from .conftest import API, API_KEY, load
+
+JUPYTER_TOKEN = "03b7d30d9d3e4d8fa41657bc0d478c1b"
+PRIVATE_KEY_MATERIAL = "doNotLeakMe0123456789"
+USER_DATA = "#cloud-config\nchpasswd: {list: 'root:user-data-secret-42'}\n"
+SECRETS = [API_KEY, JUPYTER_TOKEN, PRIVATE_KEY_MATERIAL, "user-data-secret-42"]
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+
+
+def test_a_whole_session_leaks_nothing(
+    client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    launch = f"{API}/instance-operations/launch"
+    instance_url = f"{API}/instances/0920582c7ff041399e34823a0be62549"
+    echo = f"<html>400: bad header Authorization: Bearer {API_KEY} with {USER_DATA}</html>"
+    mocked.post(launch, status=400, body=echo)
+    said = {"code": "global/invalid-parameters", "message": f"user_data {USER_DATA} is invalid"}
+    mocked.post(launch, status=400, json={"error": said})
+    mocked.post(launch, status=429, headers={"Retry-After": "1"}, body="")
+    mocked.post(launch, json=load("launched"))
+    mocked.get(instance_url, json=load("instance_active"))
+    mocked.post(f"{API}/ssh-keys", json=load("ssh_key_generated"))
+
+    shown: list[str] = [repr(client), str(client)]
+    options = {"region": "us-east-1", "ssh_key": "my-laptop", "user_data": USER_DATA}
+    for _ in range(2):
+        with pytest.raises(LambdaCloudError) as raised:
+            client.instances.launch("gpu_1x_a10", **options)
+        shown += [repr(raised.value), str(raised.value), *map(str, raised.value.args)]
+    instance = client.instances.launch("gpu_1x_a10", **options)
+    assert instance.jupyter_token == JUPYTER_TOKEN
+    shown += [repr(instance), str(instance), repr(instance.instance_type)]
+    key = client.ssh_keys.create("generated-key")
+    shown += [repr(key), str(key)]
+
+    assert caplog.records, "the session should have logged at DEBUG"
+    for record in caplog.records:
+        assert_no_secret(record.getMessage())
+    for text in shown:
+        assert_no_secret(text)
