@@ -11,6 +11,7 @@
 
 from lambdacloud._version import __version__
 from lambdacloud._waiting import WaitProgress
+from lambdacloud.audit_events import AuditEvent, AuditEventManager, AuditResult, ResultStatus
 from lambdacloud.client import Client
 from lambdacloud.errors import (
     AccountInactiveError,
@@ -42,6 +43,12 @@ from lambdacloud.errors import (
     WaitTimeoutError,
 )
 from lambdacloud.filesystems import Filesystem, FilesystemManager, FilesystemMount, User, UserStatus
+from lambdacloud.firewall_rulesets import (
+    FirewallRuleset,
+    FirewallRulesetManager,
+    GlobalFirewallRuleset,
+)
+from lambdacloud.firewalls import FirewallRule, FirewallRuleManager, NetworkProtocol
 from lambdacloud.images import Image, ImageManager
 from lambdacloud.instance_types import (
     Architecture,
@@ -59,6 +66,21 @@ from lambdacloud.instances import (
 )
 from lambdacloud.regions import Region, RegionManager
 from lambdacloud.ssh_keys import GeneratedSSHKey, SSHKey, SSHKeyManager
+from lambdacloud.ticket_attachments import (
+    Attachment,
+    AttachmentDownload,
+    AttachmentUpload,
+    AttachmentUploadStatus,
+)
+from lambdacloud.tickets import (
+    Ticket,
+    TicketComment,
+    TicketManager,
+    TicketPriority,
+    TicketSeverity,
+    TicketStatus,
+    TicketType,
+)
 
 __all__ = [
     "APIConnectionError",
@@ -66,6 +88,13 @@ __all__ = [
     "AccountInactiveError",
     "ActionAvailability",
     "Architecture",
+    "Attachment",
+    "AttachmentDownload",
+    "AttachmentUpload",
+    "AttachmentUploadStatus",
+    "AuditEvent",
+    "AuditEventManager",
+    "AuditResult",
     "AuthenticationError",
     "Client",
     "ConflictError",
@@ -75,8 +104,13 @@ __all__ = [
     "FilesystemInWrongRegionError",
     "FilesystemManager",
     "FilesystemMount",
+    "FirewallRule",
+    "FirewallRuleManager",
+    "FirewallRuleset",
     "FirewallRulesetInUseError",
+    "FirewallRulesetManager",
     "GeneratedSSHKey",
+    "GlobalFirewallRuleset",
     "Image",
     "ImageManager",
     "Instance",
@@ -95,6 +129,7 @@ __all__ = [
     "LaunchAbortedError",
     "MalformedResponseError",
     "MissingAPIKeyError",
+    "NetworkProtocol",
     "NotFoundError",
     "PermissionDeniedError",
     "ProviderError",
@@ -102,10 +137,18 @@ __all__ = [
     "RateLimitError",
     "Region",
     "RegionManager",
+    "ResultStatus",
     "SSHKey",
     "SSHKeyManager",
     "ServerError",
+    "Ticket",
+    "TicketComment",
     "TicketCreationFailedError",
+    "TicketManager",
+    "TicketPriority",
+    "TicketSeverity",
+    "TicketStatus",
+    "TicketType",
     "User",
     "UserStatus",
     "ValidationError",

@@ -33,7 +33,7 @@ T = TypeVar("T")
 STRUCTURE = "lambdacloud.structure"
 
 _ISO_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
     r"\s*([Zz]|[+-]\d{2}:?\d{2})?"
 )
 
@@ -49,12 +49,16 @@ def make_converter(*, client: Client | None = None, strict: bool = False) -> cat
         A converter with every hook the models need.
     """
     converter = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=strict)
+    for cls, hook in _PRIMITIVES.items():
+        converter.register_structure_hook(cls, hook)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_structure_hook_func(
         lambda cls: _open_enum(cls) is not None,
         lambda value, cls: _structure_open_enum(value, cls, strict),
     )
-    converter.register_structure_hook_factory(_is_array, lambda cls: _array_hook(cls, converter))
+    converter.register_structure_hook_factory(
+        _is_array, lambda cls: _array_hook(cls, converter, strict)
+    )
     converter.register_structure_hook_factory(
         attrs.has, lambda cls: _attrs_hook(cls, converter, client)
     )
@@ -92,6 +96,9 @@ def _attrs_hook(
         for field in attrs.fields(cls)
         if STRUCTURE in field.metadata
     }
+    from_api = getattr(cls, "_from_api", None)
+    if from_api is not None:
+        return lambda data, _: from_api(data)
     build = make_dict_structure_fn(cls, converter, **overrides)
     if client is None or "_client" not in attrs.fields_dict(cls):
         return build
@@ -110,18 +117,56 @@ def _is_array(cls: Any) -> bool:
     return origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis)
 
 
-def _array_hook(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    """JSON arrays only: cattrs alone would turn the string ``"ab"`` into ``["a", "b"]``."""
+def _array_hook(cls: Any, converter: cattrs.Converter, strict: bool) -> Callable[[Any, Any], Any]:
+    """JSON arrays only (cattrs alone would turn ``"ab"`` into ``["a", "b"]``); outside
+    tests, ``null`` for an array is read as empty, as servers written in Go tend to send."""
     item_type = get_args(cls)[0]
     structure_item = converter.get_structure_hook(item_type)
     container = list if get_origin(cls) is list else tuple
 
     def hook(value: Any, _: Any) -> Any:
+        if value is None and not strict:
+            return container()
         if not isinstance(value, list):
             raise TypeError(f"expected a JSON array, got {type(value).__name__}")
         return container([structure_item(item, item_type) for item in value])
 
     return hook
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if type(value) in (int, float):
+        return float(value)
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise TypeError(f"expected true or false, got {type(value).__name__}")
+
+
+#: JSON types as they are: cattrs alone would read ``null`` as ``"None"`` and ``"false"`` as True.
+_PRIMITIVES: dict[type, Callable[[Any, Any], Any]] = {
+    str: _structure_str,
+    int: _structure_int,
+    float: _structure_float,
+    bool: _structure_bool,
+}
 
 
 def _open_enum(cls: Any) -> type[Enum] | None:
@@ -153,10 +198,20 @@ def _structure_open_enum(value: Any, cls: Any, strict: bool) -> Any:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
-    """RFC 3339 timestamps, accepting ``Z`` and any fraction length on Python 3.10 too."""
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
-    match = _ISO_DATETIME.fullmatch(value.strip())
+    return parse_datetime(value)
+
+
+def parse_datetime(text: str) -> datetime:
+    """An RFC 3339 / ISO 8601 timestamp, on Python 3.10 too (``Z``, any fraction length).
+
+    A timestamp without an offset is taken as UTC; a date alone is its midnight, UTC.
+
+    Raises:
+        ValueError: ``text`` is not such a timestamp.
+    """
+    match = _ISO_DATETIME.fullmatch(text.strip())
     if match is None:
         raise ValueError("not an ISO 8601 timestamp")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -167,7 +222,14 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
         digits = offset[1:].replace(":", "")
         tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     return datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        micro,
+        tz,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from lambdacloud._resource import Resource, id_of
+from lambdacloud._retry import backoff
 from lambdacloud._validation import (
     HOSTNAME,
     MOUNT_POINT,
@@ -17,9 +18,13 @@ from lambdacloud._validation import (
     check_text,
     check_user_data,
 )
+from lambdacloud._waiting import is_transient
 from lambdacloud.errors import (
+    APIConnectionError,
     InsufficientCapacityError,
+    LambdaCloudError,
     LaunchAbortedError,
+    MalformedResponseError,
     NotFoundError,
     ValidationError,
 )
@@ -37,6 +42,8 @@ logger = logging.getLogger("lambdacloud")
 
 #: Reads of a just-launched instance, which may answer 404 before it shows up.
 READ_AFTER_LAUNCH_ATTEMPTS = 3
+#: Terminate attempts when the library itself must stop an instance.
+CLEANUP_ATTEMPTS = 3
 
 SSHKeyArgument = SSHKey | str | Sequence[SSHKey | str]
 MountsArgument = Mapping[Filesystem | str, str] | Iterable[FilesystemMount]
@@ -82,7 +89,7 @@ def launch_body(
     if filesystems is not None:
         body["file_system_names"] = [
             check_text("filesystems", fs.name if isinstance(fs, Filesystem) else fs, min_length=1)
-            for fs in _iterable("filesystems", filesystems)
+            for fs in many("filesystems", filesystems)
         ]
     if filesystem_mounts is not None:
         body["file_system_mounts"] = _mounts(filesystem_mounts)
@@ -100,19 +107,56 @@ def launch_body(
     if firewall_rulesets is not None:
         body["firewall_rulesets"] = [
             {"id": id_of(ruleset, "firewall_rulesets")}
-            for ruleset in _iterable("firewall_rulesets", firewall_rulesets)
+            for ruleset in many("firewall_rulesets", firewall_rulesets)
         ]
     return body
 
 
-def filesystems_region(filesystems: Iterable[Filesystem | str] | None) -> str | None:
-    """The one region that the given filesystem objects share (names carry no region)."""
-    regions = {fs.region.name for fs in filesystems or () if isinstance(fs, Filesystem)}
+def filesystems_region(
+    filesystems: Iterable[Filesystem | str] | None,
+    filesystem_mounts: MountsArgument | None,
+    region: str | None,
+) -> str | None:
+    """The one region the given filesystem objects share (names and ids carry no region).
+
+    Call it after :func:`launch_body` has checked the arguments' shapes.
+
+    Raises:
+        ValidationError: The filesystems are in several regions, or not in ``region``.
+    """
+    given = many("filesystems", filesystems) if filesystems is not None else []
+    if isinstance(filesystem_mounts, Mapping):
+        given += list(filesystem_mounts)
+    regions = {fs.region.name for fs in given if isinstance(fs, Filesystem)}
     if len(regions) > 1:
         raise ValidationError(
             "filesystems", f"are in different regions ({', '.join(sorted(regions))})"
         )
-    return regions.pop() if regions else None
+    found = regions.pop() if regions else None
+    if region is not None and found is not None and region != found:
+        raise ValidationError("region", f"{region!r}, but the filesystems are in {found!r}")
+    return found
+
+
+def explain_failed_launch(error: LambdaCloudError) -> None:
+    """Say so in ``error`` (and the log) when a failed launch may have started a machine."""
+    if isinstance(error, MalformedResponseError):
+        note = (
+            "The launch was accepted, so an instance is probably running: find it with "
+            "client.instances.list() and terminate it if it is not wanted."
+        )
+    elif (isinstance(error, APIConnectionError) and error.request_sent) or (
+        error.status_code is not None and error.status_code >= 500
+    ):
+        note = (
+            "The launch may have been accepted: check client.instances.list() before "
+            "launching again, or you may pay for two machines."
+        )
+    else:
+        return
+    logger.warning("%s %s", error.message, note)
+    error.message = f"{error.message}. {note}"
+    error.args = (error.message,)
 
 
 def choose_region(
@@ -136,7 +180,7 @@ def choose_region(
 
 
 def _ssh_key_name(ssh_key: Any) -> str:
-    keys = [] if ssh_key is None else _iterable("ssh_key", ssh_key)
+    keys = [] if ssh_key is None else many("ssh_key", ssh_key)
     if len(keys) != 1:
         raise ValidationError(
             "ssh_key", f"exactly one SSH key is required (the API's rule), got {len(keys)}"
@@ -150,7 +194,7 @@ def _mounts(mounts: Any) -> list[dict[str, str]]:
         pairs = [(id_of(fs, "filesystem_mounts"), point) for fs, point in mounts.items()]
     else:
         pairs = []
-        for mount in _iterable("filesystem_mounts", mounts):
+        for mount in many("filesystem_mounts", mounts):
             if not isinstance(mount, FilesystemMount):
                 raise ValidationError(
                     "filesystem_mounts",
@@ -168,7 +212,7 @@ def _mounts(mounts: Any) -> list[dict[str, str]]:
     ]
 
 
-def _iterable(argument: str, value: Any) -> list[Any]:
+def many(argument: str, value: Any) -> list[Any]:
     """A list from a list, or from one object or id given alone."""
     if isinstance(value, (str, Resource)):
         return [value]
@@ -187,7 +231,25 @@ def read_launched(manager: InstanceManager, instance_id: str, sleep: Sleep) -> I
     return manager.get(instance_id)
 
 
-def abandon(manager: InstanceManager, ids: list[str], cause: BaseException) -> None:
+def terminate_for_cleanup(manager: InstanceManager, ids: list[str], sleep: Sleep) -> list[Instance]:
+    """Terminate instances the library is responsible for, retrying transient failures.
+
+    A plain terminate is a POST and is not retried after a 5xx or a reset. Here the
+    library itself would leave the machine running, and terminating twice is harmless.
+    """
+    for attempt in range(1, CLEANUP_ATTEMPTS + 1):
+        try:
+            return manager.terminate(ids)
+        except NotFoundError:
+            return []
+        except LambdaCloudError as error:
+            if attempt == CLEANUP_ATTEMPTS or not is_transient(error):
+                raise
+            sleep(backoff(attempt))
+    raise AssertionError("unreachable")
+
+
+def abandon(manager: InstanceManager, ids: list[str], cause: BaseException, sleep: Sleep) -> None:
     """Terminate what a launch started when it cannot be handed to the caller.
 
     Raises:
@@ -195,7 +257,7 @@ def abandon(manager: InstanceManager, ids: list[str], cause: BaseException) -> N
             are left for the caller to re-raise.
     """
     try:
-        manager.terminate(ids)
+        terminate_for_cleanup(manager, ids, sleep)
         terminated = True
     except Exception:  # noqa: BLE001 - whatever failed, the caller must hear about it below
         terminated = False

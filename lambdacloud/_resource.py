@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -10,7 +10,7 @@ from urllib.parse import quote
 import attrs
 
 from lambdacloud._converter import structure
-from lambdacloud.errors import LambdaCloudError, ValidationError
+from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
 if TYPE_CHECKING:
     from lambdacloud.client import Client
@@ -119,3 +119,30 @@ def ids_of(objs: Resource | str | Iterable[Resource | str], argument: str) -> li
 def path_segment(value: str) -> str:
     """``value`` escaped for use as one path segment (an id cannot climb the path)."""
     return quote(value, safe="")
+
+
+def paginate(fetch: Callable[[str | None], tuple[list[T], str | None]], what: str) -> Iterator[T]:
+    """Items of every page, each page fetched only when iteration reaches it.
+
+    Args:
+        fetch: Reads the page for a token (``None`` for the first): its items and the next
+            token, ``None`` or empty at the end.
+        what: What is being listed, for the error message.
+
+    Raises:
+        MalformedResponseError: The API returned a token it returned before; following
+            it would loop forever.
+    """
+    seen: set[str] = set()
+    token: str | None = None
+    while True:
+        items, token = fetch(token)
+        yield from items
+        if not token:
+            return
+        if token in seen:
+            raise MalformedResponseError(
+                f"The API returned the same page token twice while listing {what}; stopping "
+                "instead of looping forever"
+            )
+        seen.add(token)

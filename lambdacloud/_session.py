@@ -8,14 +8,15 @@ retries what is safe to retry, and spaces requests that the API rate-limits hard
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import platform
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, BinaryIO
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 import tenacity
@@ -84,6 +85,11 @@ class Spacer:
                     self._sleep(delay)
             self._next = self._clock() + self.interval
 
+    def mark(self) -> None:
+        """Restart the interval now: the call just ended (its last attempt may have been late)."""
+        with self._lock:
+            self._next = max(self._next or 0.0, self._clock() + self.interval)
+
 
 class Session:
     """Sends requests to the Lambda Cloud API and returns the unwrapped ``data``.
@@ -112,12 +118,13 @@ class Session:
         self.base_url = base_url
         self.timeout = timeout
         self.max_retries = max_retries
-        self._api_key = api_key
         if auth == "basic":
             token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
             authorization = f"Basic {token}"
         else:
-            authorization = f"Bearer {api_key}"
+            token, authorization = api_key, f"Bearer {api_key}"
+        # What a server or proxy might echo back of our credentials.
+        self._credentials = (authorization, api_key, token)
         self._headers = {
             "Authorization": authorization,
             "Accept": "application/json",
@@ -145,6 +152,7 @@ class Session:
         idempotent: bool | None = None,
         spacer: Spacer | None = None,
         secrets: tuple[str, ...] = (),
+        envelope: bool = False,
     ) -> Any:
         """Send a request, retrying what is safe to retry, and return the envelope's ``data``.
 
@@ -158,9 +166,11 @@ class Session:
             spacer: Keeps calls of this kind apart (the launch limit).
             secrets: Values sent in this request that must not come back in an error
                 message, should the server echo them (``user_data``).
+            envelope: Return the whole ``{"data": ..., ...}`` object, for the members some
+                endpoints put beside ``data`` (a page token).
 
         Returns:
-            The ``data`` member of the response envelope.
+            The ``data`` member of the response envelope (or the envelope).
 
         Raises:
             LambdaCloudError: The subclass for the API error, status or transport failure.
@@ -172,19 +182,27 @@ class Session:
             path = API_PREFIX + path
         query = {key: value for key, value in (params or {}).items() if value is not None}
 
-        def attempt() -> Any:
+        def attempt() -> dict[str, Any]:
             try:
                 return self._send(method, path, query, json_body, secrets)
             except LambdaCloudError as error:
                 self._scrub(error, secrets)
                 raise
 
-        # Spaced once per call: a retry follows the server's Retry-After or never reached it.
-        if spacer is not None:
+        if spacer is None:
+            payload = self._retrying(idempotent)(attempt)
+        else:
+            # Retries inside the call follow Retry-After (or never reached the server); the
+            # next call is spaced from whenever this one's last attempt was sent.
             spacer.wait()
-        if self.max_retries <= 0:
-            return attempt()
-        retrying = tenacity.Retrying(
+            try:
+                payload = self._retrying(idempotent)(attempt)
+            finally:
+                spacer.mark()
+        return payload if envelope else payload["data"]
+
+    def _retrying(self, idempotent: bool) -> tenacity.Retrying:
+        return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1),
             retry=tenacity.retry_if_exception(
                 lambda error: _retry.should_retry(error, idempotent=idempotent)
@@ -194,7 +212,6 @@ class Session:
             before_sleep=_log_retry,
             reraise=True,
         )
-        return retrying(attempt)
 
     def _send(
         self,
@@ -203,7 +220,7 @@ class Session:
         query: dict[str, Any],
         json_body: Any,
         secrets: tuple[str, ...],
-    ) -> Any:
+    ) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             response = self.http.request(
@@ -216,7 +233,7 @@ class Session:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise self._connection_error(method, path, exc) from exc
+            raise _connection_error(f"{method} {path}", self.base_url, exc) from exc
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,
@@ -228,7 +245,7 @@ class Session:
 
     def _unwrap(
         self, method: str, path: str, response: requests.Response, secrets: tuple[str, ...]
-    ) -> Any:
+    ) -> dict[str, Any]:
         status = response.status_code
         body = response.content
         try:
@@ -236,7 +253,7 @@ class Session:
         except (ValueError, RecursionError):
             payload = _NOT_JSON
         if 200 <= status < 300 and isinstance(payload, dict) and "data" in payload:
-            return payload["data"]
+            return payload
         retry_after = _retry.parse_retry_after(response.headers.get("Retry-After"), time.time())
         if isinstance(payload, dict):
             error = error_from_envelope(payload, status, retry_after)
@@ -247,10 +264,13 @@ class Session:
             what = f"a redirect to {location!r}; point base_url at the API itself"
         elif not body:
             what = "an empty body"
+        elif secrets:
+            # Echoes of a secret can be escaped beyond recognition: show none of the body.
+            what = "an unreadable body (not shown: the request carried secrets)"
         elif payload is _NOT_JSON:
-            what = f"a body that is not JSON: {self._excerpt(body, secrets)!r}"
+            what = f"a body that is not JSON: {self._excerpt(body)!r}"
         else:
-            what = f"JSON that is not the API's envelope: {self._excerpt(body, secrets)!r}"
+            what = f"JSON that is not the API's envelope: {self._excerpt(body)!r}"
         cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
         raise cls(
             f"{method} {path} answered HTTP {status} with {what}",
@@ -258,10 +278,10 @@ class Session:
             retry_after=retry_after,
         )
 
-    def _excerpt(self, body: bytes, secrets: tuple[str, ...]) -> str:
-        """The start of a body, on one line, without secrets, at most 200 characters."""
+    def _excerpt(self, body: bytes) -> str:
+        """The start of a body, on one line, without credentials, at most 200 characters."""
         text = " ".join(body.decode("utf-8", "replace").split())
-        text = self._redact(text, secrets)
+        text = self._redact(text, ())
         if len(text) > EXCERPT_LENGTH:
             text = text[:EXCERPT_LENGTH] + "…"
         return text
@@ -274,34 +294,98 @@ class Session:
         error.args = (error.message,)
 
     def _redact(self, text: str, secrets: tuple[str, ...]) -> str:
-        for secret in (self._api_key, *secrets):
+        for secret in (*self._credentials, *secrets):
             # Very short values would blank out ordinary words and identify nothing.
             if len(secret) >= 8:
-                for form in (secret, " ".join(secret.split())):
+                for form in _spellings(secret):
                     text = text.replace(form, "<redacted>")
         return text
 
-    def _connection_error(
-        self, method: str, path: str, exc: requests.RequestException
-    ) -> APIConnectionError:
-        host = urlsplit(self.base_url).netloc
-        reason = _reason(exc)
-        never_connected = _never_connected(exc)
-        if isinstance(exc, requests.Timeout):
-            kind = "connecting to" if never_connected else "waiting for an answer from"
-            return APITimeoutError(
-                f"{method} {path}: timed out {kind} {host} ({reason})",
-                request_sent=not never_connected,
-            )
-        # Certificate problems and malformed URLs do not heal by retrying.
-        retryable = not isinstance(
-            exc, (requests.exceptions.SSLError, requests.exceptions.InvalidURL, ValueError)
-        ) and isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError))
-        return APIConnectionError(
-            f"{method} {path}: could not complete the request to {host} ({reason})",
-            request_sent=not never_connected,
-            retryable=retryable,
+    def upload(self, method: str, url: str, body: BinaryIO, *, content_type: str) -> None:
+        """Send a file to a presigned storage URL, without our Authorization header.
+
+        Retried like an idempotent request (the upload replaces the same object) when the
+        body can be rewound; otherwise only when it certainly never left.
+
+        Args:
+            method: ``PUT`` or ``POST``, as the API said.
+            url: The presigned URL; never logged, since it grants access.
+            body: The file, read from its current position.
+            content_type: The MIME type declared when the upload was initiated.
+
+        Raises:
+            LambdaCloudError: The subclass for the status or transport failure.
+        """
+        method = method.upper()
+        host = urlsplit(url).netloc
+        start = body.tell() if body.seekable() else None
+
+        def attempt() -> None:
+            if start is not None:
+                body.seek(start)
+            try:
+                response = self.http.request(
+                    method,
+                    url,
+                    data=body,
+                    headers={"Content-Type": content_type},
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise _connection_error(f"{method} upload", url, exc, private_query=True) from exc
+            status = response.status_code
+            logger.debug("%s upload to %s -> %s", method, host, status)
+            if not 200 <= status < 300:
+                raise error_class(None, status)(
+                    f"{method} upload to {host} answered HTTP {status}: "
+                    f"{self._excerpt(response.content)!r}",
+                    status_code=status,
+                    retry_after=_retry.parse_retry_after(
+                        response.headers.get("Retry-After"), time.time()
+                    ),
+                )
+
+        self._retrying(idempotent=start is not None)(attempt)
+
+
+def _connection_error(
+    what: str, url: str, exc: requests.RequestException, *, private_query: bool = False
+) -> APIConnectionError:
+    parts = urlsplit(url)
+    host = parts.netloc
+    reason = _reason(exc)
+    if private_query and parts.query:
+        reason = reason.replace(parts.query, "<redacted>")
+    never_connected = _never_connected(exc)
+    if isinstance(exc, requests.Timeout):
+        kind = "connecting to" if never_connected else "waiting for an answer from"
+        return APITimeoutError(
+            f"{what}: timed out {kind} {host} ({reason})", request_sent=not never_connected
         )
+    # Certificate problems and malformed URLs do not heal by retrying.
+    retryable = not isinstance(
+        exc, (requests.exceptions.SSLError, requests.exceptions.InvalidURL, ValueError)
+    ) and isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError))
+    return APIConnectionError(
+        f"{what}: could not complete the request to {host} ({reason})",
+        request_sent=not never_connected,
+        retryable=retryable,
+    )
+
+
+def _spellings(secret: str) -> list[str]:
+    """The ways an echo may spell ``secret``: raw, whitespace-collapsed, JSON, HTML, URL."""
+    forms = {
+        secret,
+        " ".join(secret.split()),
+        json.dumps(secret)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        quote(secret, safe=""),
+        quote_plus(secret),
+    }
+    return sorted(forms, key=len, reverse=True)
 
 
 def _wait(state: tenacity.RetryCallState) -> float:

@@ -69,9 +69,14 @@ def check_wait_arguments(timeout: float, poll_interval: float, max_poll_interval
             raise ValidationError(name, f"expected a positive number of seconds, got {value!r}")
 
 
+def reached(status: str, target: str) -> bool:
+    """Whether ``status`` is ``target``, or past it (terminated is past terminating)."""
+    return status == target or (target == "terminating" and status == "terminated")
+
+
 def cannot_follow(status: str, target: str) -> bool:
     """Whether an instance in ``status`` can no longer reach ``target``."""
-    if status == target:
+    if reached(status, target):
         return False
     if status in _GONE:
         return True
@@ -142,7 +147,7 @@ def wait_for_status(
                     f"Instance {stuck[0].id} is {stuck[0].status}, so it will not become {target}",
                     instances=stuck + [i for i in current if i not in stuck],
                 )
-            if all(instance.status == target for instance in current):
+            if all(reached(instance.status, target) for instance in current):
                 return current
         now = clock()
         if now >= deadline:

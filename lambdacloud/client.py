@@ -12,13 +12,17 @@ from urllib.parse import urlsplit
 from lambdacloud import _session
 from lambdacloud._converter import make_converter
 from lambdacloud._session import Clock, Session, Sleep, Spacer, Timeout
+from lambdacloud.audit_events import AuditEventManager
 from lambdacloud.errors import MissingAPIKeyError, ValidationError
 from lambdacloud.filesystems import FilesystemManager
+from lambdacloud.firewall_rulesets import FirewallRulesetManager
+from lambdacloud.firewalls import FirewallRuleManager
 from lambdacloud.images import ImageManager
 from lambdacloud.instance_types import InstanceTypeManager
 from lambdacloud.instances import InstanceManager
 from lambdacloud.regions import RegionManager
 from lambdacloud.ssh_keys import SSHKeyManager
+from lambdacloud.tickets import TicketManager
 
 if TYPE_CHECKING:
     import requests
@@ -49,17 +53,24 @@ class Client:
     - a request that certainly never reached the server (the connection could not be
       opened) or that the server refused with 429 (rate limited) is always retried;
     - GET, PUT, PATCH and DELETE are also retried after a reset connection, a read
-      timeout or a 5xx answer, and so are the POSTs whose repetition is harmless
-      (terminate, and renaming/retagging an instance);
-    - a launch is never retried once the server may have acted on it: a second attempt
-      could start, and bill, a second machine. The same goes for restart and for
-      creating keys and filesystems.
+      timeout or a 5xx answer (except a ticket update that adds a comment, which would
+      be posted twice);
+    - a POST is not retried once the server may have acted on it. Above all a launch:
+      the API has no idempotency key, so a second attempt could start, and bill, a
+      second machine.
 
     Between attempts the client waits what the server's ``Retry-After`` header asks
     (seconds or an HTTP date, capped at 60 s), or else an exponential backoff
     (0.5 s, 1 s, 2 s, ... at most 8 s) with random jitter. Launches from one client are
-    also spaced at least 12 seconds apart, the API's launch limit. The exact delays and
-    the set of retried cases may be tuned in any release; that is not a breaking change.
+    also spaced at least 12 seconds apart, the API's launch limit, counted from the last
+    attempt of the previous launch.
+
+    When the library terminates an instance on its own (a ``with`` block ends, or a
+    launch cannot be handed over), it also retries that terminate after transient
+    failures: terminating twice is harmless, a machine left running is not.
+
+    The exact delays and the set of retried cases may be tuned in any release; that is
+    not a breaking change.
 
     Args:
         api_key: The API key. When ``None``: the ``LAMBDA_API_KEY`` environment variable,
@@ -112,6 +123,10 @@ class Client:
         self.ssh_keys = SSHKeyManager(self)
         self.filesystems = FilesystemManager(self)
         self.images = ImageManager(self)
+        self.firewall_rules = FirewallRuleManager(self)
+        self.firewall_rulesets = FirewallRulesetManager(self)
+        self.audit_events = AuditEventManager(self)
+        self.tickets = TicketManager(self)
 
     @property
     def base_url(self) -> str:
@@ -165,22 +180,33 @@ def _find_api_key(api_key: str | None) -> str:
     if api_key is not None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValidationError("api_key", "expected a non-empty string")
-        return api_key.strip()
+        return _check_key(api_key.strip(), "api_key")
     from_env = os.environ.get(API_KEY_ENV, "").strip()
     if from_env:
-        return from_env
+        return _check_key(from_env, API_KEY_ENV)
     try:
         key_file = KEY_FILE.expanduser()
     except RuntimeError:  # no home directory to expand ~ to
         key_file = None
     from_file = _read_key_file(key_file) if key_file else None
     if from_file:
-        return from_file
+        return _check_key(from_file, str(KEY_FILE))
     raise MissingAPIKeyError(
         "No Lambda Cloud API key found. Pass Client(api_key=...), set the "
         f"{API_KEY_ENV} environment variable, or put a line 'api_key = <your key>' in "
         f"{KEY_FILE}. Create a key at https://cloud.lambda.ai/api-keys."
     )
+
+
+def _check_key(key: str, source: str) -> str:
+    """A key that can travel in an HTTP header; the message never shows the key."""
+    if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        raise ValidationError(
+            source,
+            "the API key has characters no key has (spaces, quotes from a word "
+            "processor, non-ASCII); copy it again",
+        )
+    return key
 
 
 def _read_key_file(path: Path) -> str | None:

@@ -63,14 +63,15 @@ class ActionAvailability:
 
 @attrs.frozen(kw_only=True)
 class InstanceActions:
-    """The availability of each action on an instance."""
+    """The availability of each action on an instance; ``None`` where the API does not say
+    (``power_cycle`` is newer than API 1.8, ``cold_reboot`` is deprecated)."""
 
-    migrate: ActionAvailability
-    rebuild: ActionAvailability
-    restart: ActionAvailability
-    cold_reboot: ActionAvailability
-    terminate: ActionAvailability
+    migrate: ActionAvailability | None = None
+    rebuild: ActionAvailability | None = None
+    restart: ActionAvailability | None = None
+    cold_reboot: ActionAvailability | None = None
     power_cycle: ActionAvailability | None = None
+    terminate: ActionAvailability | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -82,6 +83,8 @@ class InstanceImage:
 
 
 def _tags_from_api(value: Any, _: Any) -> dict[str, str]:
+    if value is None:
+        return {}
     if not isinstance(value, list):
         raise TypeError("tags: expected a list of {key, value}")
     tags = {}
@@ -94,6 +97,8 @@ def _tags_from_api(value: Any, _: Any) -> dict[str, str]:
 
 
 def _ids_from_api(value: Any, _: Any) -> list[str]:
+    if value is None:
+        return []
     if not isinstance(value, list) or not all(isinstance(entry["id"], str) for entry in value):
         raise TypeError("firewall_rulesets: expected a list of {id}")
     return [entry["id"] for entry in value]
@@ -133,9 +138,9 @@ class Instance(Resource):
     status: InstanceStatus | str
     region: Region
     instance_type: InstanceType
-    ssh_key_names: list[str]
-    file_system_names: list[str]
-    actions: InstanceActions
+    ssh_key_names: list[str] = attrs.Factory(list)
+    file_system_names: list[str] = attrs.Factory(list)
+    actions: InstanceActions = attrs.Factory(InstanceActions)
     name: str | None = None
     ip: str | None = None
     private_ip: str | None = None
@@ -283,10 +288,11 @@ class Instance(Resource):
     ) -> None:
         if self.status in (InstanceStatus.TERMINATING, InstanceStatus.TERMINATED):
             return
+        client = self._bound_client()
         try:
-            self.terminate()
-        except NotFoundError:
-            pass
+            self._take_own(
+                _launch.terminate_for_cleanup(client.instances, [self.id], client._sleep)
+            )
         except LambdaCloudError:
             logger.warning(
                 "Could not terminate instance %s when its with-block ended: it may still be "
@@ -376,10 +382,7 @@ class InstanceManager(Manager):
             body["tags"] = check_tags("tags", tags)
         if not body:
             raise ValidationError("name", "pass name= and/or tags= to update an instance")
-        # Setting a name and tags twice has the effect of setting them once: safe to retry.
-        data = self._request(
-            "POST", f"/instances/{path_segment(instance_id)}", json_body=body, idempotent=True
-        )
+        data = self._request("POST", f"/instances/{path_segment(instance_id)}", json_body=body)
         return self._structure(data, Instance, "an instance")
 
     def launch(
@@ -435,6 +438,8 @@ class InstanceManager(Manager):
         API: ``POST /api/v1/instance-operations/launch`` (and ``GET /api/v1/instance-types``
         when ``region`` is ``None``, ``GET /api/v1/instances/{id}`` to read it back).
         """
+        if filesystems is not None:
+            filesystems = _launch.many("filesystems", filesystems)
         body = _launch.launch_body(
             instance_type=instance_type,
             ssh_key=ssh_key,
@@ -449,26 +454,31 @@ class InstanceManager(Manager):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
         )
+        filesystem_region = _launch.filesystems_region(
+            filesystems, filesystem_mounts, body.get("region_name")
+        )
         if region is None:
             body["region_name"] = _launch.choose_region(
-                self._client.instance_types.list(),
-                body["instance_type_name"],
-                _launch.filesystems_region(filesystems),
+                self._client.instance_types.list(), body["instance_type_name"], filesystem_region
             )
-        data = self._request(
-            "POST",
-            "/instance-operations/launch",
-            json_body=body,
-            spacer=self._client._launch_spacer,
-            secrets=(user_data,) if user_data else (),
-        )
-        ids = self._structure(data, _launch.LaunchResult, "a launch result").instance_ids
-        if not ids:
-            raise MalformedResponseError("The launch was accepted but named no instance")
+        try:
+            data = self._request(
+                "POST",
+                "/instance-operations/launch",
+                json_body=body,
+                spacer=self._client._launch_spacer,
+                secrets=(user_data,) if user_data else (),
+            )
+            ids = self._structure(data, _launch.LaunchResult, "a launch result").instance_ids
+            if not ids:
+                raise MalformedResponseError("The launch answer named no instance")
+        except LambdaCloudError as error:
+            _launch.explain_failed_launch(error)
+            raise
         try:
             return _launch.read_launched(self, ids[0], self._client._sleep)
         except BaseException as exc:
-            _launch.abandon(self, ids, exc)
+            _launch.abandon(self, ids, exc, self._client._sleep)
             raise
 
     def restart(self, instances: InstanceArgument) -> builtins.list[Instance]:
@@ -494,8 +504,6 @@ class InstanceManager(Manager):
     def terminate(self, instances: InstanceArgument) -> builtins.list[Instance]:
         """Terminate one or several instances.
 
-        Terminating is safe to repeat, so this request is retried like a GET.
-
         Args:
             instances: An instance, an id, or a list of them.
 
@@ -509,9 +517,7 @@ class InstanceManager(Manager):
         API: ``POST /api/v1/instance-operations/terminate``
         """
         body = {"instance_ids": ids_of(instances, "instances")}
-        data = self._request(
-            "POST", "/instance-operations/terminate", json_body=body, idempotent=True
-        )
+        data = self._request("POST", "/instance-operations/terminate", json_body=body)
         return self._structure(data, _Terminated, "a terminate result").terminated_instances
 
     def wait_for_status(

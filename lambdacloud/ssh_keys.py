@@ -82,9 +82,10 @@ class GeneratedSSHKey(SSHKey):
         target = Path(path).expanduser()
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
         descriptor = os.open(target, flags, 0o600)
+        # An existing file keeps its mode through O_TRUNC: restrict it before writing.
+        os.fchmod(descriptor, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(self.private_key)
-        os.chmod(target, 0o600)
         return target
 
 

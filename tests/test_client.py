@@ -70,6 +70,17 @@ class TestApiKeyDiscovery:
         assert "LAMBDA_API_KEY" in message
         assert "~/.lambda_cloud/lambda_keys" in message
 
+    @pytest.mark.parametrize("key", ["abc\u2014def", "two words", "tab\tkey"])
+    def test_keys_that_cannot_be_sent_are_rejected_without_showing_them(
+        self, monkeypatch: pytest.MonkeyPatch, key: str
+    ) -> None:
+        with pytest.raises(ValidationError, match="api_key") as raised:
+            Client(api_key=key)
+        assert key not in str(raised.value)
+        monkeypatch.setenv("LAMBDA_API_KEY", key)
+        with pytest.raises(ValidationError, match="LAMBDA_API_KEY"):
+            Client()
+
     def test_empty_explicit_key_is_rejected(self) -> None:
         with pytest.raises(ValidationError, match="api_key"):
             Client(api_key="")

@@ -39,7 +39,6 @@ OPERATIONS: dict[str, tuple[str, str, Callable[[Client], Any]]] = {
 }
 
 GARBAGE = [
-    None,
     5,
     "text",
     [1, 2],
@@ -63,6 +62,80 @@ def test_garbage_raises_malformed_response_error(
     mocked.assert_all_requests_are_fired = False
     with pytest.raises(MalformedResponseError):
         call(Client(api_key="k", max_retries=0))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"data": None}, {"data": {"x": None}}],
+    ids=["null", "object-of-null"],
+)
+def test_null_is_an_empty_list_but_never_an_object(
+    mocked: responses.RequestsMock, payload: Any
+) -> None:
+    mocked.get(f"{API}/instances", json=payload)
+    mocked.get(f"{API}/instances/i", json={"data": None})
+    client = Client(api_key="k", max_retries=0)
+    if payload["data"] is None:
+        assert client.instances.list() == []
+    else:
+        with pytest.raises(MalformedResponseError):
+            client.instances.list()
+    with pytest.raises(MalformedResponseError):
+        client.instances.get("i")
+
+
+def test_null_arrays_and_missing_optional_parts_of_an_instance_parse() -> None:
+    data = instance_data(tags=None, file_system_names=None, firewall_rulesets=None)
+    del data["actions"]["cold_reboot"]
+    instance = structure(make_converter(), data, Instance, "an instance")
+    assert instance.tags == {}
+    assert instance.file_system_names == []
+    assert instance.firewall_rulesets == []
+    assert instance.actions.cold_reboot is None
+    assert instance.actions.terminate is not None
+
+
+def test_the_1_8_3_instance_shape_parses() -> None:
+    data = instance_data()
+    del data["image"]
+    del data["actions"]["power_cycle"]
+    del data["instance_type"]["architecture"]
+    data["region"] = {"name": "us-south-3", "description": "Texas, USA"}
+    instance = structure(make_converter(strict=True), data, Instance, "an instance")
+    assert instance.image is None
+    assert instance.actions.power_cycle is None
+    assert instance.instance_type.architecture is None
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("id",), None),
+        (("name",), 123),
+        (("actions", "restart", "available"), "false"),
+        (("instance_type", "price_cents_per_hour"), 12.9),
+        (("instance_type", "price_cents_per_hour"), "75"),
+        (("instance_type", "specs", "gpus"), True),
+        (("ssh_key_names",), "my-laptop"),
+        (("tags",), {"team": "x"}),
+    ],
+)
+def test_wrong_json_types_are_rejected_not_coerced(path: tuple[str, ...], value: Any) -> None:
+    data = instance_data()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(MalformedResponseError):
+        structure(make_converter(), data, Instance, "an instance")
+
+
+def test_integral_floats_are_integers() -> None:
+    data = instance_data()
+    data["instance_type"]["price_cents_per_hour"] = 75.0
+    instance = structure(make_converter(), data, Instance, "an instance")
+    assert instance.instance_type.price_cents_per_hour == 75
+    assert type(instance.instance_type.price_cents_per_hour) is int
 
 
 def test_production_ignores_unknown_fields_and_keeps_unknown_values() -> None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 import responses
 from responses import matchers
 
@@ -17,6 +18,7 @@ from lambdacloud import (
     LaunchAbortedError,
     NotFoundError,
     ServerError,
+    ValidationError,
 )
 from lambdacloud.instances import Instance
 
@@ -84,6 +86,7 @@ class TestRead:
     def test_ids_are_escaped_in_paths(self, client: Client, mocked: responses.RequestsMock) -> None:
         mocked.get(f"{API}/instances/..%2Fssh-keys", json=load("instance_active"))
         client.instances.get("../ssh-keys")
+        assert mocked.calls[0].request.url == f"{API}/instances/..%2Fssh-keys"
 
     def test_prices_are_decimal_dollars_beside_cents(
         self, client: Client, mocked: responses.RequestsMock
@@ -303,22 +306,42 @@ class TestLaunch:
         mocked.get(INSTANCE_URL, json=load("instance_booting"))
         client.instances.launch("gpu_1x_a10", ssh_key="my-laptop")
 
+    @pytest.mark.parametrize("argument", ["filesystems", "filesystem_mounts"])
     def test_region_none_follows_the_filesystems(
-        self, client: Client, mocked: responses.RequestsMock
+        self, client: Client, mocked: responses.RequestsMock, argument: str
     ) -> None:
         filesystem = client._converter.structure(load("filesystems")["data"][0], Filesystem)
+        if argument == "filesystems":
+            options: dict[str, Any] = {"filesystems": [filesystem]}
+            sent: dict[str, Any] = {"file_system_names": ["shared-data"]}
+        else:
+            options = {"filesystem_mounts": {filesystem: "/data/x"}}
+            sent = {
+                "file_system_mounts": [{"mount_point": "/data/x", "file_system_id": filesystem.id}]
+            }
         mocked.get(f"{API}/instance-types", json=load("instance_types"))
-        expect_launch(
-            mocked,
-            {
-                "region_name": "us-east-1",
-                "instance_type_name": "gpu_1x_a10",
-                "ssh_key_names": ["my-laptop"],
-                "file_system_names": ["shared-data"],
-            },
-        )
+        body = {
+            "region_name": "us-east-1",
+            "instance_type_name": "gpu_1x_a10",
+            "ssh_key_names": ["k"],
+        }
+        expect_launch(mocked, {**body, **sent})
         mocked.get(INSTANCE_URL, json=load("instance_booting"))
-        client.instances.launch("gpu_1x_a10", ssh_key="my-laptop", filesystems=[filesystem])
+        client.instances.launch("gpu_1x_a10", ssh_key="k", **options)
+
+    def test_filesystems_in_other_regions_fail_before_any_request(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        east, west = (
+            client._converter.structure(data, Filesystem) for data in load("filesystems")["data"]
+        )
+        with pytest.raises(ValidationError, match="filesystems"):
+            client.instances.launch("gpu_1x_a10", ssh_key="k", filesystems=[east, west])
+        with pytest.raises(ValidationError, match="region"):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="k", region="us-west-1", filesystem_mounts={east: "/data/x"}
+            )
+        assert len(mocked.calls) == 0
 
     def test_region_none_without_capacity_names_the_type_and_sends_no_launch(
         self, client: Client, mocked: responses.RequestsMock
@@ -435,6 +458,17 @@ class TestContextManager:
         mocked.post(TERMINATE, json=gone, status=404)
         with self.launch(client, mocked):
             pass
+
+    def test_termination_on_exit_survives_transient_failures(
+        self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime
+    ) -> None:
+        mocked.post(TERMINATE, status=502, body="<html>502</html>")
+        mocked.post(TERMINATE, body=requests.exceptions.ConnectionError("reset"))
+        mocked.post(TERMINATE, json=terminated(INSTANCE_ID))
+        with self.launch(client, mocked) as instance:
+            pass
+        assert instance.status == "terminating"
+        assert [c.request.url for c in mocked.calls].count(TERMINATE) == 3
 
     def test_failed_termination_is_raised_and_logged(
         self, client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import inspect
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import lambdacloud
-from lambdacloud import Client, Filesystem, GeneratedSSHKey, Instance, SSHKey
+from lambdacloud import (
+    Attachment,
+    Client,
+    Filesystem,
+    FirewallRuleset,
+    GeneratedSSHKey,
+    GlobalFirewallRuleset,
+    Instance,
+    SSHKey,
+    Ticket,
+)
 from lambdacloud._converter import make_converter
 from lambdacloud._resource import Resource
 
@@ -79,25 +90,46 @@ def test_manager_signatures_match_the_design() -> None:
     assert "timeout" in inspect.signature(Instance.wait_until_active).parameters
 
 
-# Every public method of every resource, and the manager call it must delegate to.
-# None marks a method that works locally without the network.
-DELEGATION: dict[tuple[type[Resource], str], tuple[str, str] | None] = {
-    (Instance, "refresh"): ("instances", "get"),
-    (Instance, "update"): ("instances", "update"),
-    (Instance, "restart"): ("instances", "restart"),
-    (Instance, "terminate"): ("instances", "terminate"),
-    (Instance, "wait_for_status"): ("instances", "wait_for_status"),
-    (Instance, "wait_until_active"): ("instances", "wait_for_status"),
-    (SSHKey, "refresh"): ("ssh_keys", "list"),
-    (SSHKey, "delete"): ("ssh_keys", "delete"),
-    (GeneratedSSHKey, "refresh"): ("ssh_keys", "list"),
-    (GeneratedSSHKey, "delete"): ("ssh_keys", "delete"),
+# Every public method of every resource, the manager call it must delegate to, and the
+# position of the resource among that call's arguments (None: not passed, e.g. a listing).
+# A None entry marks a method that works locally without the network.
+DELEGATION: dict[tuple[type[Resource], str], tuple[str, str, int | None] | None] = {
+    (Instance, "refresh"): ("instances", "get", 0),
+    (Instance, "update"): ("instances", "update", 0),
+    (Instance, "restart"): ("instances", "restart", 0),
+    (Instance, "terminate"): ("instances", "terminate", 0),
+    (Instance, "wait_for_status"): ("instances", "wait_for_status", 0),
+    (Instance, "wait_until_active"): ("instances", "wait_for_status", 0),
+    (SSHKey, "refresh"): ("ssh_keys", "list", None),
+    (SSHKey, "delete"): ("ssh_keys", "delete", 0),
+    (GeneratedSSHKey, "refresh"): ("ssh_keys", "list", None),
+    (GeneratedSSHKey, "delete"): ("ssh_keys", "delete", 0),
     (GeneratedSSHKey, "save_private_key"): None,
-    (Filesystem, "refresh"): ("filesystems", "list"),
-    (Filesystem, "delete"): ("filesystems", "delete"),
+    (Filesystem, "refresh"): ("filesystems", "list", None),
+    (Filesystem, "delete"): ("filesystems", "delete", 0),
+    (FirewallRuleset, "refresh"): ("firewall_rulesets", "get", 0),
+    (FirewallRuleset, "update"): ("firewall_rulesets", "update", 0),
+    (FirewallRuleset, "delete"): ("firewall_rulesets", "delete", 0),
+    (GlobalFirewallRuleset, "refresh"): ("firewall_rulesets", "get_global", None),
+    (GlobalFirewallRuleset, "update"): ("firewall_rulesets", "update_global", None),
+    (Ticket, "refresh"): ("tickets", "get", 0),
+    (Ticket, "update"): ("tickets", "update", 0),
+    (Ticket, "list_attachments"): ("tickets", "list_attachments", 0),
+    (Ticket, "attach"): ("tickets", "attach", 0),
+    (Attachment, "download_url"): ("tickets", "attachment_download_url", 1),
+    (Attachment, "delete"): ("tickets", "delete_attachment", 1),
 }
 
-ARGUMENTS: dict[str, tuple[Any, ...]] = {"wait_for_status": ("active",)}
+ARGUMENTS: dict[tuple[type[Resource], str], tuple[Any, ...]] = {
+    (Instance, "wait_for_status"): ("active",),
+    (Ticket, "attach"): (io.BytesIO(b"x"),),
+}
+KEYWORDS: dict[tuple[type[Resource], str], dict[str, Any]] = {
+    (GlobalFirewallRuleset, "update"): {"rules": []},
+    (FirewallRuleset, "update"): {"name": "n"},
+}
+RETURNS_LIST = {"restart", "terminate", "wait_for_status", "list", "list_attachments"}
+RETURNS_NONE = {"delete", "delete_attachment", "attachment_download_url"}
 
 
 def public_methods(cls: type) -> set[str]:
@@ -130,6 +162,10 @@ def make(cls: type[Resource], client: Client) -> Resource:
         SSHKey: load("ssh_keys")["data"][0],
         GeneratedSSHKey: load("ssh_key_generated")["data"],
         Filesystem: load("filesystems")["data"][0],
+        FirewallRuleset: load("firewall_ruleset")["data"],
+        GlobalFirewallRuleset: load("firewall_ruleset_global")["data"],
+        Ticket: load("ticket")["data"],
+        Attachment: load("attachment")["data"],
     }[cls]
     resource: Resource = client._converter.structure(data, cls)
     return resource
@@ -148,20 +184,26 @@ def test_resource_methods_delegate_to_their_manager(
     resource = make(cls, client)
     target = DELEGATION[(cls, method)]
     assert target is not None
-    manager_name, manager_method = target
+    manager_name, manager_method, position = target
     calls: list[tuple[Any, ...]] = []
 
     def record(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
-        if manager_method in ("restart", "terminate", "wait_for_status", "list"):
+        if manager_method in RETURNS_LIST:
             return [resource]
-        return None if manager_method == "delete" else resource
+        if manager_method in RETURNS_NONE or (manager_name, manager_method) == (
+            "tickets",
+            "update",
+        ):
+            return None
+        return resource
 
     monkeypatch.setattr(getattr(client, manager_name), manager_method, record)
-    getattr(resource, method)(*ARGUMENTS.get(method, ()))
+    key = (cls, method)
+    getattr(resource, method)(*ARGUMENTS.get(key, ()), **KEYWORDS.get(key, {}))
     assert len(calls) == 1
-    if manager_method != "list":
-        assert calls[0][0] is resource
+    if position is not None:
+        assert calls[0][position] is resource
 
 
 def test_unbound_resource_says_so() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -15,7 +16,9 @@ from lambdacloud import (
     APIConnectionError,
     APITimeoutError,
     Client,
+    InsufficientCapacityError,
     InvalidParametersError,
+    MalformedResponseError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -121,15 +124,16 @@ class TestSafeMethods:
         client.ssh_keys.delete("ddf9a910ceb744a0bb95242cbba6cb50")
         assert len(mocked.calls) == 2
 
-    def test_terminate_is_retried_on_5xx_because_repeating_it_is_harmless(
+    def test_put_and_patch_are_retried_on_5xx(
         self, client: Client, mocked: responses.RequestsMock
     ) -> None:
-        url = f"{API}/instance-operations/terminate"
-        terminated = {"terminated_instances": [instance_data(status="terminating")]}
-        mocked.post(url, status=502, body="<html>502</html>")
-        mocked.post(url, json={"data": terminated})
-        assert client.instances.terminate(INSTANCE_ID)[0].status == "terminating"
-        assert len(mocked.calls) == 2
+        mocked.put(f"{API}/firewall-rules", status=503, body="")
+        mocked.put(f"{API}/firewall-rules", json=load("firewall_rules"))
+        mocked.patch(f"{API}/firewall-rulesets/global", status=500, body="")
+        mocked.patch(f"{API}/firewall-rulesets/global", json=load("firewall_ruleset_global"))
+        client.firewall_rules.replace([])
+        client.firewall_rulesets.update_global([])
+        assert len(mocked.calls) == 4
 
 
 class TestRateLimits:
@@ -229,18 +233,50 @@ class TestLaunchIsNeverRepeatedOnceTheServerMayHaveActed:
         ("method", "url", "call"),
         [
             ("POST", f"{API}/instance-operations/restart", lambda c: c.instances.restart("i")),
+            ("POST", f"{API}/instance-operations/terminate", lambda c: c.instances.terminate("i")),
+            ("POST", f"{API}/instances/i", lambda c: c.instances.update("i", name="n")),
             ("POST", f"{API}/ssh-keys", lambda c: c.ssh_keys.create("k")),
             ("POST", f"{API}/filesystems", lambda c: c.filesystems.create("fs", "us-east-1")),
+            ("PATCH", f"{API}/tickets/t", lambda c: c.tickets.update("t", comment="hello")),
         ],
-        ids=["restart", "create-key", "create-filesystem"],
+        ids=["restart", "terminate", "rename", "create-key", "create-filesystem", "comment"],
     )
-    def test_other_unsafe_posts_are_not_repeated_after_a_5xx(
+    def test_other_unsafe_requests_are_not_repeated_after_a_5xx(
         self, client: Client, mocked: responses.RequestsMock, method: str, url: str, call: Any
     ) -> None:
         mocked.add(method, url, status=500, body="")
         with pytest.raises(ServerError):
             call(client)
         assert len(mocked.calls) == 1
+
+    def test_a_launch_that_may_have_been_accepted_says_so(
+        self, client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        mocked.post(LAUNCH, status=502, body="<html>Bad Gateway</html>")
+        with pytest.raises(ServerError, match="may have been accepted") as raised:
+            launch(client)
+        assert "client.instances.list()" in str(raised.value)
+        assert "may have been accepted" in caplog.text
+
+    @pytest.mark.parametrize(
+        "answer", [{"data": {}}, {"data": {"instance_ids": []}}, {"instances": ["x"]}]
+    )
+    def test_an_accepted_launch_with_an_unreadable_answer_says_one_is_running(
+        self, client: Client, mocked: responses.RequestsMock, answer: Any
+    ) -> None:
+        mocked.post(LAUNCH, json=answer)
+        with pytest.raises(MalformedResponseError, match="probably running"):
+            launch(client)
+        assert calls_to(mocked, "POST", LAUNCH) == 1
+
+    def test_a_refused_launch_says_nothing_about_running_machines(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        error = {"code": "instance-operations/launch/insufficient-capacity", "message": "none"}
+        mocked.post(LAUNCH, status=400, json={"error": error})
+        with pytest.raises(InsufficientCapacityError) as raised:
+            launch(client)
+        assert "accepted" not in str(raised.value)
 
 
 class TestLaunchSpacing:
@@ -257,6 +293,49 @@ class TestLaunchSpacing:
         fake_time.now += 30.0
         launch(client)
         assert fake_time.sleeps == [pytest.approx(7.0)]
+
+    def test_spacing_counts_from_the_last_attempt_of_a_retried_launch(
+        self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime
+    ) -> None:
+        mocked.post(LAUNCH, status=429, headers={"Retry-After": "12"}, body="")
+        mocked.post(LAUNCH, json=load("launched"))
+        mocked.get(f"{API}/instances/{INSTANCE_ID}", json=load("instance_booting"))
+        launch(client)
+        assert fake_time.sleeps == [12.0]
+        fake_time.now += 1.0
+        launch(client)
+        assert fake_time.sleeps == [12.0, pytest.approx(11.0)]
+
+    def test_spacing_holds_across_threads(self, mocked: responses.RequestsMock) -> None:
+        clock = FakeTime()
+        lock = threading.Lock()
+
+        def sleep(seconds: float) -> None:
+            with lock:
+                clock.sleep(seconds)
+
+        client = Client(api_key=API_KEY, clock=clock.clock, sleep=sleep)
+        mocked.post(LAUNCH, json=load("launched"))
+        mocked.get(f"{API}/instances/{INSTANCE_ID}", json=load("instance_booting"))
+        sent: list[float] = []
+        original = client._session._send
+
+        def recording_send(*args: Any) -> Any:
+            if args[1].endswith("/launch"):
+                sent.append(clock.now)
+            return original(*args)
+
+        client._session._send = recording_send  # type: ignore[method-assign]
+        threads = [threading.Thread(target=launch, args=(client,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(sent) == 4
+        gaps = [
+            later - earlier for earlier, later in zip(sorted(sent), sorted(sent)[1:], strict=False)
+        ]
+        assert all(gap >= 12.0 for gap in gaps)
 
     def test_other_requests_are_not_delayed_by_a_launch(
         self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime

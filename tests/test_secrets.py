@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 
 import pytest
@@ -20,6 +22,41 @@ SECRETS = [API_KEY, JUPYTER_TOKEN, PRIVATE_KEY_MATERIAL, "user-data-secret-42"]
 def assert_no_secret(text: str) -> None:
     for secret in SECRETS:
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (422, json.dumps({"detail": [{"input": USER_DATA}]})),
+        (400, "<html><pre>" + html.escape(USER_DATA) + "</pre></html>"),
+        (200, json.dumps({"echo": USER_DATA})),
+        (400, json.dumps({"error": {"code": "x", "message": json.dumps(USER_DATA)}})),
+        (400, json.dumps({"error": {"code": "x", "message": html.escape(USER_DATA)}})),
+    ],
+    ids=["json-echo", "html-echo", "2xx-echo", "json-escaped-message", "html-escaped-message"],
+)
+def test_escaped_echoes_of_user_data_are_not_shown(
+    client: Client, mocked: responses.RequestsMock, status: int, body: str
+) -> None:
+    mocked.post(f"{API}/instance-operations/launch", status=status, body=body)
+    with pytest.raises(LambdaCloudError) as raised:
+        client.instances.launch("gpu_1x_a10", region="r", ssh_key="k", user_data=USER_DATA)
+    assert_no_secret(str(raised.value))
+    assert_no_secret(repr(raised.value))
+
+
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+def test_echoed_credentials_are_not_shown(mocked: responses.RequestsMock, auth: str) -> None:
+    client = Client(api_key=API_KEY, auth=auth, max_retries=0)  # type: ignore[arg-type]
+    mocked.get(f"{API}/regions", status=200, json={"data": []})
+    client.regions.list()
+    header = mocked.calls[0].request.headers["Authorization"]
+    echo = f"<html>400 Bad Request: Authorization: {header}</html>"
+    mocked.get(f"{API}/instances", status=400, body=echo)
+    with pytest.raises(LambdaCloudError) as raised:
+        client.instances.list()
+    assert header.split()[1] not in str(raised.value)
+    assert API_KEY not in str(raised.value)
 
 
 def test_a_whole_session_leaks_nothing(
@@ -50,6 +87,7 @@ def test_a_whole_session_leaks_nothing(
     shown += [repr(key), str(key)]
 
     assert caplog.records, "the session should have logged at DEBUG"
+    assert "<redacted>" in "".join(shown)
     for record in caplog.records:
         assert_no_secret(record.getMessage())
     for text in shown:

@@ -80,7 +80,12 @@ def test_save_private_key_is_owner_only(
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with pytest.raises(FileExistsError):
         key.save_private_key(tmp_path / "lambda_key")
-    key.save_private_key(tmp_path / "lambda_key", overwrite=True)
+    loose = tmp_path / "loose"
+    loose.write_text("old")
+    loose.chmod(0o644)
+    key.save_private_key(loose, overwrite=True)
+    assert loose.read_text() == key.private_key
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o600
 
 
 def test_duplicate_name(client: Client, mocked: responses.RequestsMock) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 import responses
 
 from lambdacloud import (
-    APIConnectionError,
     AuthenticationError,
     Client,
     InstanceStatus,
@@ -93,6 +93,14 @@ def test_hopeless_status_fails_at_once(
     assert fake_time.sleeps == []
 
 
+def test_terminated_counts_as_past_terminating(
+    no_retry_client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(INSTANCE_URL, json=envelope(with_status("terminated")))
+    (instance,) = no_retry_client.instances.wait_for_status(INSTANCE_ID, "terminating")
+    assert instance.status == "terminated"
+
+
 def test_unknown_status_keeps_waiting(
     no_retry_client: Client, mocked: responses.RequestsMock
 ) -> None:
@@ -107,7 +115,7 @@ def test_a_few_transient_errors_are_tolerated(
 ) -> None:
     mocked.get(INSTANCE_URL, json=booting())
     mocked.get(INSTANCE_URL, status=502, body="<html>bad gateway</html>")
-    mocked.get(INSTANCE_URL, body=APIConnectionError("reset", request_sent=True))
+    mocked.get(INSTANCE_URL, body=requests.exceptions.ConnectionError("connection reset"))
     mocked.get(INSTANCE_URL, status=429, body="")
     mocked.get(INSTANCE_URL, json=load("instance_active"))
     (instance,) = no_retry_client.instances.wait_until_active(INSTANCE_ID)

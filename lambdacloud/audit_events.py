@@ -1,0 +1,167 @@
+"""Audit events: the account's audit log, read page by page as the caller iterates."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from lambdacloud._converter import parse_datetime
+from lambdacloud._resource import ApiEnum, Manager, paginate
+from lambdacloud._validation import check_text
+from lambdacloud.errors import ValidationError
+
+
+class ResultStatus(ApiEnum):
+    """Whether an audited action succeeded. The API may add values: those stay strings."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+@attrs.frozen(kw_only=True)
+class AuditResult:
+    """The result of an audited action.
+
+    Attributes:
+        status: ``success`` or ``failure``.
+        status_code: The HTTP status, when the action came from an API request.
+    """
+
+    status: ResultStatus | str
+    status_code: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AuditEvent:
+    """One entry of the audit log.
+
+    Fields that the API may send as ``null`` (or that older API versions leave out) are
+    ``None``.
+
+    Attributes:
+        event_id: The event's id.
+        event_time: When it happened.
+        service_name: The service in which the action was performed.
+        resource_name: The type of resource affected.
+        action: What was done.
+        catalog_version: The version of the event catalog.
+        resource_lrns: The Lambda Resource Names of the affected resources.
+        actor_lrn: Who did it (stable identifier).
+        actor_email: Their email now, if any.
+        actor_display_name: Their name now, if any.
+        resource_owner_lrn: The account owning the resources.
+        request_api_key_lrn: The API key used, if any.
+        workspace_lrn: The workspace of the resources, if any.
+        client_ip: Where the request came from (``lambda-internal`` for Lambda staff).
+        client_user_agent: The client's User-Agent, as it claimed.
+        surface: ``console``, ``api`` or ``system``.
+        result: The outcome, when recorded.
+        additional_details: Event-specific details.
+    """
+
+    event_id: str
+    event_time: datetime
+    service_name: str
+    resource_name: str
+    action: str
+    catalog_version: str
+    resource_lrns: tuple[str, ...] = ()
+    actor_lrn: str | None = None
+    actor_email: str | None = None
+    actor_display_name: str | None = None
+    resource_owner_lrn: str | None = None
+    request_api_key_lrn: str | None = None
+    workspace_lrn: str | None = None
+    client_ip: str | None = None
+    client_user_agent: str | None = None
+    surface: str | None = None
+    result: AuditResult | None = None
+    additional_details: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class _Page:
+    events: list[AuditEvent]
+    page_token: str | None = None
+
+
+class AuditEventManager(Manager):
+    """``client.audit_events``: the account's audit log."""
+
+    def list(
+        self,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        resource_type: str | None = None,
+    ) -> Iterator[AuditEvent]:
+        """Iterate over audit events, fetching each page only when iteration reaches it.
+
+        Reads both page shapes the API has used: the events as ``data`` with
+        ``page_token`` beside it (API 1.9 and later) and ``data.events`` with
+        ``data.page_token`` (API 1.8).
+
+        Args:
+            start: The earliest time, inclusive: an aware ``datetime`` or an ISO 8601 string.
+            end: The latest time, inclusive: an aware ``datetime`` or an ISO 8601 string.
+            resource_type: Only events about this type of resource.
+
+        Returns:
+            An iterator over every matching event, following page tokens to the end.
+
+        Raises:
+            ValidationError: A naive ``datetime`` or an unreadable string; raised here, before
+                any request.
+            MalformedResponseError: During iteration, if the API returns a page token it
+                returned before (instead of looping forever).
+            LambdaCloudError: During iteration, if a request fails.
+
+        API: ``GET /api/v1/audit-events``, once per page.
+        """
+        params: dict[str, Any] = {
+            "start": _timestamp("start", start),
+            "end": _timestamp("end", end),
+            "resource_type": None
+            if resource_type is None
+            else check_text("resource_type", resource_type, min_length=1),
+        }
+        return paginate(lambda token: self._page(params, token), "audit events")
+
+    def _page(
+        self, params: dict[str, Any], token: str | None
+    ) -> tuple[builtins.list[AuditEvent], str | None]:
+        payload = self._request(
+            "GET", "/audit-events", params={**params, "page_token": token}, envelope=True
+        )
+        page = self._structure(_page_shape(payload), _Page, "a page of audit events")
+        return page.events, page.page_token
+
+
+def _page_shape(payload: dict[str, Any]) -> Any:
+    """Both page shapes as ``{"events": [...], "page_token": ...}``."""
+    data = payload.get("data")
+    if isinstance(data, dict) and "events" in data:
+        return data
+    return {"events": data, "page_token": payload.get("page_token")}
+
+
+def _timestamp(argument: str, value: datetime | str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(
+                argument, "naive datetimes are ambiguous: give a timezone (e.g. timezone.utc)"
+            )
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            parse_datetime(value)
+        except (TypeError, ValueError):
+            raise ValidationError(argument, f"{value!r} is not an ISO 8601 timestamp") from None
+        return value
+    raise ValidationError(argument, f"expected a datetime or an ISO 8601 string, got {value!r}")

@@ -1,0 +1,316 @@
+"""Attachments of support tickets: files uploaded straight to storage through presigned URLs."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import mimetypes
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import attrs
+
+from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
+from lambdacloud._validation import check_text
+from lambdacloud.errors import MalformedResponseError, ValidationError
+
+if TYPE_CHECKING:
+    from lambdacloud.tickets import Ticket
+
+FILENAME_MAX = 255
+UPLOAD_METHODS = ("PUT", "POST")
+
+
+class AttachmentUploadStatus(ApiEnum):
+    """Where an attachment's upload stands."""
+
+    PENDING = "pending"
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+
+@attrs.define(eq=False, kw_only=True)
+class Attachment(Resource):
+    """A file attached to a support ticket.
+
+    Attributes:
+        id: The attachment's id.
+        ticket_id: The ticket it belongs to.
+        filename: The original file name.
+        content_type: Its MIME type.
+        size_bytes: Its size.
+        upload_status: ``pending``, ``uploaded``, ``failed`` or ``deleted``.
+        created_at: When the upload was initiated.
+        uploaded_at: When the upload finished, once it has.
+    """
+
+    filename: str
+    content_type: str
+    size_bytes: int
+    upload_status: AttachmentUploadStatus | str
+    created_at: datetime
+    uploaded_at: datetime | None = None
+    ticket_id: str = ""
+
+    def download_url(self) -> AttachmentDownload:
+        """Get a temporary URL to download the file.
+
+        Returns:
+            The URL and how long it stays valid.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/download``
+        """
+        return self._bound_client().tickets.attachment_download_url(self.ticket_id, self)
+
+    def delete(self) -> None:
+        """Delete the attachment.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``DELETE /api/v1/tickets/{ticket_id}/attachments/{attachment_id}``
+        """
+        self._bound_client().tickets.delete_attachment(self.ticket_id, self)
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentUpload:
+    """Where to upload an attachment's content; the URL grants access and is not shown.
+
+    Attributes:
+        attachment_id: The new attachment's id.
+        upload_url: The presigned URL to send the file to.
+        upload_method: ``PUT`` or ``POST``.
+        upload_status: Usually ``pending``.
+        expires_in: Seconds the URL stays valid.
+    """
+
+    attachment_id: str
+    upload_url: str = attrs.field(repr=False)
+    upload_method: str
+    upload_status: AttachmentUploadStatus | str
+    expires_in: int
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentDownload:
+    """A temporary download link; the URL grants access and is not shown.
+
+    Attributes:
+        download_url: The presigned URL.
+        expires_in: Seconds it stays valid.
+    """
+
+    download_url: str = attrs.field(repr=False)
+    expires_in: int
+
+
+@attrs.frozen
+class _AttachmentList:
+    attachments: list[Attachment]
+
+
+class AttachmentOperations(Manager):
+    """The attachment calls of ``client.tickets``."""
+
+    def list_attachments(
+        self, ticket: Ticket | str, *, status: AttachmentUploadStatus | str | None = None
+    ) -> builtins.list[Attachment]:
+        """List a ticket's attachments.
+
+        Args:
+            ticket: The ticket or its id.
+            status: Only attachments in this upload status; by default the API returns
+                only uploaded ones.
+
+        Returns:
+            The attachments.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/tickets/{ticket_id}/attachments``
+        """
+        ticket_id = id_of(ticket, "ticket")
+        params = {"status": None if status is None else check_text("status", status, min_length=1)}
+        data = self._request("GET", f"{_path(ticket_id)}/attachments", params=params)
+        attachments = self._structure(data, _AttachmentList, "a list of attachments").attachments
+        for attachment in attachments:
+            attachment.ticket_id = ticket_id
+        return attachments
+
+    def initiate_attachment_upload(
+        self, ticket: Ticket | str, *, filename: str, content_type: str, size_bytes: int
+    ) -> AttachmentUpload:
+        """Start an upload: the API answers with a presigned URL to send the file to.
+
+        Prefer :meth:`attach`, which does the whole upload.
+
+        Args:
+            ticket: The ticket or its id.
+            filename: The file's name (at most 255 characters).
+            content_type: Its MIME type, such as ``text/plain`` or ``application/gzip``.
+            size_bytes: Its size; at least one byte.
+
+        Returns:
+            Where and how to upload the content.
+
+        Raises:
+            ValidationError: A malformed argument; nothing was sent.
+            LambdaCloudError: The request failed.
+
+        API: ``POST /api/v1/tickets/{ticket_id}/attachments``
+        """
+        ticket_id = id_of(ticket, "ticket")
+        if isinstance(size_bytes, bool) or not isinstance(size_bytes, int) or size_bytes < 1:
+            raise ValidationError("size_bytes", f"expected at least 1 byte, got {size_bytes!r}")
+        body = {
+            "filename": check_text("filename", filename, min_length=1, max_length=FILENAME_MAX),
+            "content_type": check_text("content_type", content_type, min_length=1),
+            "size_bytes": size_bytes,
+        }
+        data = self._request("POST", f"{_path(ticket_id)}/attachments", json_body=body)
+        return self._structure(data, AttachmentUpload, "an attachment upload")
+
+    def complete_attachment_upload(
+        self, ticket: Ticket | str, attachment: Attachment | str
+    ) -> Attachment:
+        """Mark an upload as finished, once the content is in storage.
+
+        Args:
+            ticket: The ticket or its id.
+            attachment: The attachment or its id.
+
+        Returns:
+            The attachment, normally ``uploaded``.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``POST /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete``
+        """
+        ticket_id = id_of(ticket, "ticket")
+        path = f"{_attachment_path(ticket_id, attachment)}/complete"
+        data = self._request("POST", path)
+        result = self._structure(data, Attachment, "an attachment")
+        result.ticket_id = ticket_id
+        return result
+
+    def attachment_download_url(
+        self, ticket: Ticket | str, attachment: Attachment | str
+    ) -> AttachmentDownload:
+        """Get a temporary URL to download an attachment.
+
+        Args:
+            ticket: The ticket or its id.
+            attachment: The attachment or its id.
+
+        Returns:
+            The URL and how long it stays valid.
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/download``
+        """
+        path = f"{_attachment_path(id_of(ticket, 'ticket'), attachment)}/download"
+        data = self._request("GET", path)
+        return self._structure(data, AttachmentDownload, "an attachment download")
+
+    def delete_attachment(self, ticket: Ticket | str, attachment: Attachment | str) -> None:
+        """Delete an attachment.
+
+        Args:
+            ticket: The ticket or its id.
+            attachment: The attachment or its id.
+
+        Raises:
+            NotFoundError: No such ticket or attachment.
+            LambdaCloudError: The request failed.
+
+        API: ``DELETE /api/v1/tickets/{ticket_id}/attachments/{attachment_id}``
+        """
+        self._request("DELETE", _attachment_path(id_of(ticket, "ticket"), attachment))
+
+    def attach(
+        self,
+        ticket: Ticket | str,
+        file: str | os.PathLike[str] | BinaryIO,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> Attachment:
+        """Attach a file to a ticket: initiate, upload to the presigned URL, complete.
+
+        The upload goes straight to storage with the method the API names (PUT or POST),
+        without this client's Authorization header.
+
+        Args:
+            ticket: The ticket or its id.
+            file: A path, or a binary file object read from its current position.
+            filename: The name to show; by default the file's own name.
+            content_type: The MIME type; by default guessed from the name
+                (``application/octet-stream`` when unknown).
+
+        Returns:
+            The attachment, normally ``uploaded``.
+
+        Raises:
+            ValidationError: No usable name, or an empty file; nothing was sent.
+            LambdaCloudError: A request or the upload failed.
+
+        API: ``POST /api/v1/tickets/{ticket_id}/attachments``, the presigned upload, then
+        ``POST /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete``.
+        """
+        if isinstance(file, (str, os.PathLike)):
+            path = Path(file).expanduser()
+            with path.open("rb") as handle:
+                return self.attach(
+                    ticket, handle, filename=filename or path.name, content_type=content_type
+                )
+        name = filename or Path(str(getattr(file, "name", ""))).name
+        if not name:
+            raise ValidationError("filename", "the file has no name: pass filename=")
+        body, size = _sized(file)
+        kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        upload = self.initiate_attachment_upload(
+            ticket, filename=name, content_type=kind, size_bytes=size
+        )
+        method = upload.upload_method.upper()
+        if method not in UPLOAD_METHODS:
+            raise MalformedResponseError(f"The API asked for an upload with {method!r}")
+        self._client._session.upload(method, upload.upload_url, body, content_type=kind)
+        return self.complete_attachment_upload(ticket, upload.attachment_id)
+
+
+def _sized(file: Any) -> tuple[BinaryIO, int]:
+    """The file and the bytes left in it; unseekable streams are read into memory."""
+    if isinstance(file, io.TextIOBase):
+        raise ValidationError("file", "expected a binary file (open it with 'rb')")
+    if hasattr(file, "seekable") and file.seekable():
+        start = file.tell()
+        size = file.seek(0, io.SEEK_END) - start
+        file.seek(start)
+        body: BinaryIO = file
+    else:
+        content = file.read()
+        if not isinstance(content, bytes):
+            raise ValidationError("file", "expected a binary file (open it with 'rb')")
+        size, body = len(content), io.BytesIO(content)
+    if size < 1:
+        raise ValidationError("file", "is empty; the API accepts files of one byte or more")
+    return body, size
+
+
+def _path(ticket_id: str) -> str:
+    return f"/tickets/{path_segment(ticket_id)}"
+
+
+def _attachment_path(ticket_id: str, attachment: Attachment | str) -> str:
+    return f"{_path(ticket_id)}/attachments/{path_segment(id_of(attachment, 'attachment'))}"

@@ -1,0 +1,43 @@
+"""Refresh the API documents the tests use from Lambda's published OpenAPI files.
+
+Keeps the facts (paths, operations, parameters, schemas, enums, examples) and drops the
+prose (descriptions and summaries), so the copies stay small and are data, not docs.
+
+Usage: python tests/openapi/refresh.py [SOURCE_DIR]   (default: ../shared/openapi)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+VERSIONS = ("1.8.3", "1.9.3", "1.10.0")
+PROSE = {"description", "summary"}
+
+
+def strip(node: Any) -> Any:
+    """``node`` without prose: string-valued ``description``/``summary`` members go."""
+    if isinstance(node, dict):
+        return {
+            key: strip(value)
+            for key, value in node.items()
+            if not (key in PROSE and isinstance(value, str))
+        }
+    if isinstance(node, list):
+        return [strip(item) for item in node]
+    return node
+
+
+def main(source: Path) -> None:
+    for version in VERSIONS:
+        name = f"lambda-cloud-api-{version}.json"
+        document = strip(json.loads((source / name).read_text()))
+        (HERE / name).write_text(json.dumps(document, indent=1, sort_keys=False) + "\n")
+        print(f"wrote {HERE / name}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[2] / "shared" / "openapi")

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import responses
+from responses import matchers
+
+from lambdacloud import AuditEvent, Client, MalformedResponseError, ResultStatus, ValidationError
+
+from .conftest import API, load
+
+URL = f"{API}/audit-events"
+TOKEN = "eyJuZXh0IjoxNzA0MTk2ODAwfQ=="
+
+
+def page(events: list[Any], token: str | None) -> dict[str, Any]:
+    return {"data": events, "page_token": token}
+
+
+def test_follows_page_tokens_to_the_end(client: Client, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, json=load("audit_events_page1"), match=[matchers.query_string_matcher("")])
+    mocked.get(
+        URL,
+        json=load("audit_events_page2"),
+        match=[matchers.query_param_matcher({"page_token": TOKEN})],
+    )
+    events = list(client.audit_events.list())
+    assert [e.action for e in events] == ["launch", "delete", "create"]
+    first, second, third = events
+    assert isinstance(first, AuditEvent)
+    assert first.event_time == datetime(2025, 6, 1, 10, 20, 30, tzinfo=timezone.utc)
+    assert first.resource_lrns == (
+        "lrn:lambda:cloud:us-east-1:instance/0920582c7ff041399e34823a0be62549",
+    )
+    assert first.result is not None
+    assert first.result.status is ResultStatus.SUCCESS
+    assert first.result.status_code == 200
+    assert first.additional_details == {"instance_type": "gpu_1x_a10", "count": 1}
+    assert first.actor_email == "me@example.com"
+    assert (second.actor_lrn, second.actor_email, second.result, second.surface) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert third.result is not None
+    assert third.result.status_code is None
+
+
+def test_fetches_a_page_only_when_iteration_reaches_it(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, json=load("audit_events_page1"), match=[matchers.query_string_matcher("")])
+    mocked.get(
+        URL,
+        json=load("audit_events_page2"),
+        match=[matchers.query_param_matcher({"page_token": TOKEN})],
+    )
+    events = client.audit_events.list()
+    assert len(mocked.calls) == 0
+    next(events)
+    next(events)
+    assert len(mocked.calls) == 1
+    assert next(events).action == "create"
+    assert len(mocked.calls) == 2
+    assert list(events) == []
+
+
+def test_reads_the_1_8_3_page_shape(client: Client, mocked: responses.RequestsMock) -> None:
+    first = load("audit_events_1_8_3")
+    first["data"]["page_token"] = "older-token"
+    mocked.get(URL, json=first, match=[matchers.query_string_matcher("")])
+    mocked.get(
+        URL,
+        json=load("audit_events_1_8_3"),
+        match=[matchers.query_param_matcher({"page_token": "older-token"})],
+    )
+    events = list(client.audit_events.list())
+    assert [e.action for e in events] == ["terminate", "terminate"]
+    assert events[0].actor_email is None
+    assert events[0].workspace_lrn is None
+
+
+def test_empty_first_page(client: Client, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, json=page([], None))
+    assert list(client.audit_events.list()) == []
+
+
+def test_empty_page_with_a_token_goes_on(client: Client, mocked: responses.RequestsMock) -> None:
+    mocked.get(URL, json=page([], "next"), match=[matchers.query_string_matcher("")])
+    mocked.get(
+        URL,
+        json=load("audit_events_page2"),
+        match=[matchers.query_param_matcher({"page_token": "next"})],
+    )
+    assert [e.action for e in client.audit_events.list()] == ["create"]
+
+
+def test_a_repeated_token_raises_instead_of_looping(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(URL, json=page([], "same"), match=[matchers.query_string_matcher("")])
+    mocked.get(
+        URL, json=page([], "same"), match=[matchers.query_param_matcher({"page_token": "same"})]
+    )
+    with pytest.raises(MalformedResponseError, match="same page token"):
+        list(client.audit_events.list())
+    assert len(mocked.calls) == 2
+
+
+def test_filters(client: Client, mocked: responses.RequestsMock) -> None:
+    start = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    end = datetime(2025, 6, 2, 12, tzinfo=timezone(timedelta(hours=2)))
+    mocked.get(
+        URL,
+        json=page([], None),
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "start": "2025-06-01T00:00:00+00:00",
+                    "end": "2025-06-02T12:00:00+02:00",
+                    "resource_type": "instance",
+                }
+            )
+        ],
+    )
+    assert list(client.audit_events.list(start=start, end=end, resource_type="instance")) == []
+
+
+def test_iso_strings_are_passed_through(client: Client, mocked: responses.RequestsMock) -> None:
+    mocked.get(
+        URL,
+        json=page([], None),
+        match=[
+            matchers.query_param_matcher({"start": "2025-06-01T00:00:00Z", "end": "2025-06-02"})
+        ],
+    )
+    assert list(client.audit_events.list(start="2025-06-01T00:00:00Z", end="2025-06-02")) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"start": datetime(2025, 6, 1)}, "start"),
+        ({"end": datetime(2025, 6, 1)}, "end"),
+        ({"start": "last tuesday"}, "start"),
+        ({"start": 1717200000}, "start"),
+        ({"resource_type": ""}, "resource_type"),
+    ],
+)
+def test_bad_filters_fail_at_the_call_before_any_request(
+    client: Client, mocked: responses.RequestsMock, options: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        client.audit_events.list(**options)
+    assert raised.value.argument == argument
+    assert len(mocked.calls) == 0
