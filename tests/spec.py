@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,17 @@ def operations(version: str = "1.10.0") -> list[tuple[str, str]]:
         for method in item
         if method in METHODS
     ]
+
+
+def template(method: str, path: str, version: str = "1.10.0") -> str | None:
+    """The documented path (``/api/v1/instances/{id}``) that a concrete path matches."""
+    literal = [p for p in document(version)["paths"] if "{" not in p]
+    templated = [p for p in document(version)["paths"] if "{" in p]
+    for candidate in literal + templated:
+        regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(candidate))
+        if method.lower() in document(version)["paths"][candidate] and re.fullmatch(regex, path):
+            return candidate
+    return None
 
 
 def _closed(node: Any) -> Any:

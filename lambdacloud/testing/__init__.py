@@ -1,0 +1,18 @@
+"""Test without a GPU bill: a local fake of the Lambda Cloud API and a pytest fixture.
+
+::
+
+    from lambdacloud.testing import FakeLambdaCloud
+
+    with FakeLambdaCloud() as cloud:
+        client = cloud.client()
+        print(client.instance_types.list())
+
+With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when this package
+is installed) gives a started fake per test.
+"""
+
+from lambdacloud.testing._cloud import FakeClock, FakeLambdaCloud
+from lambdacloud.testing._server import BAD_GATEWAY_HTML, Fault, RecordedRequest
+
+__all__ = ["BAD_GATEWAY_HTML", "FakeClock", "FakeLambdaCloud", "Fault", "RecordedRequest"]

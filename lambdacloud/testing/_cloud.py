@@ -1,0 +1,242 @@
+"""``FakeLambdaCloud``: a local, stateful stand-in for the Lambda Cloud API."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from lambdacloud.client import Client
+from lambdacloud.testing._instances import find
+from lambdacloud.testing._server import (
+    Dispatcher,
+    Fault,
+    RateLimiter,
+    RecordedRequest,
+    serve,
+)
+from lambdacloud.testing._world import World
+
+
+class FakeClock:
+    """The fake cloud's time: real time, plus however far it has been advanced.
+
+    Clients made by :meth:`FakeLambdaCloud.client` sleep by advancing this clock instead of
+    waiting, so a wait for a machine that takes a minute to boot returns at once, while a
+    client of your own (sleeping for real) still sees machines boot in real time.
+
+    Args:
+        frozen: Ignore real time: the clock only moves when advanced (fully deterministic).
+    """
+
+    def __init__(self, *, frozen: bool = False) -> None:
+        self._frozen = frozen
+        self._started = time.monotonic()
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        """Seconds since the clock started."""
+        with self._lock:
+            real = 0.0 if self._frozen else time.monotonic() - self._started
+            return real + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds``, at once."""
+        if seconds < 0:
+            raise ValueError("a clock cannot go back")
+        with self._lock:
+            self._offset += seconds
+
+    sleep = advance
+
+
+class FakeLambdaCloud:
+    """A local HTTP server that behaves like the Lambda Cloud API, for tests and notebooks.
+
+    ::
+
+        with FakeLambdaCloud() as cloud:
+            client = cloud.client()
+            client.ssh_keys.create("me")
+            with client.instances.launch("gpu_1x_a10", ssh_key="me") as instance:
+                instance.wait_until_active()      # instant: the client sleeps on fake time
+
+    It listens on 127.0.0.1 on a free port, speaks the API's envelope, error codes and
+    statuses, checks the documented input constraints, and keeps state: instance types with
+    prices and per-region capacity, regions, images, SSH keys, filesystems, firewall rules
+    and rulesets, instances with their lifecycle, and an audit event for each change.
+    Support tickets are not simulated (their endpoints answer 404).
+
+    Args:
+        api_key: The key it accepts (Bearer or Basic); a random one by default.
+        clock: Its time; by default a :class:`FakeClock` running in real time that clients
+            from :meth:`client` advance instead of sleeping.
+        boot_seconds: How long a launched instance stays ``booting``.
+        restart_seconds: How long a restarted instance stays ``booting``.
+        terminate_seconds: How long a terminated instance stays ``terminating``.
+        rate_limits: Enforce about 1 request/s (with bursts of ``burst``) and 1 launch per
+            12 s, answering 429 with ``Retry-After`` beyond that.
+        burst: Requests that may arrive at once before the per-second limit applies.
+        audit_page_size: Audit events per page.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        clock: Callable[[], float] | None = None,
+        boot_seconds: float = 60.0,
+        restart_seconds: float = 30.0,
+        terminate_seconds: float = 10.0,
+        rate_limits: bool = False,
+        burst: int = 10,
+        audit_page_size: int = 100,
+    ) -> None:
+        self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
+        self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
+        self._world = World(
+            self.clock,
+            boot_seconds=boot_seconds,
+            restart_seconds=restart_seconds,
+            terminate_seconds=terminate_seconds,
+            audit_page_size=audit_page_size,
+        )
+        limiter = RateLimiter(self.clock, burst) if rate_limits else None
+        self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def __repr__(self) -> str:
+        return f"FakeLambdaCloud(url={self.url!r})"
+
+    def start(self) -> FakeLambdaCloud:
+        """Start serving on 127.0.0.1 on a free port; ``url`` says where."""
+        if self._server is None:
+            self._server, self._thread = serve("127.0.0.1", 0, self._dispatcher)
+            host, port = self._server.server_address[:2]
+            self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join()
+            self._server = self._thread = None
+
+    def __enter__(self) -> FakeLambdaCloud:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def client(self, **options: Any) -> Client:
+        """A :class:`~lambdacloud.Client` for this fake, sleeping on its clock when it can.
+
+        Args:
+            options: More ``Client`` arguments (``auth="basic"``, ``max_retries=``, ...).
+
+        Returns:
+            A ready client.
+        """
+        self.start()
+        if isinstance(self.clock, FakeClock):
+            options.setdefault("clock", self.clock)
+            options.setdefault("sleep", self.clock.sleep)
+        return Client(api_key=self.api_key, base_url=self.url, **options)
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's time forward (a :class:`FakeClock` only)."""
+        if not isinstance(self.clock, FakeClock):
+            raise TypeError("advance() needs the default FakeClock")
+        self.clock.advance(seconds)
+
+    def set_capacity(self, instance_type: str, region: str, count: int) -> None:
+        """Say how many more machines of a type a region can launch (0 for none)."""
+        with self._world.lock:
+            if instance_type not in self._world.instance_types:
+                raise ValueError(f"unknown instance type {instance_type!r}")
+            if region not in self._world.regions:
+                raise ValueError(f"unknown region {region!r}")
+            self._world.capacity[(instance_type, region)] = count
+
+    def preempt(self, instance_id: str) -> None:
+        """Preempt a running instance: it becomes ``preempted`` and frees its capacity."""
+        with self._world.lock:
+            instance = find(self._world, instance_id)
+            if self._world.running(instance):
+                key = (instance.type_name, instance.region)
+                self._world.capacity[key] = self._world.capacity.get(key, 0) + 1
+            instance.preempted = True
+
+    def inject(
+        self,
+        *,
+        status: int | None = None,
+        body: str | bytes | dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        truncate: bool = False,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        """Make the next ``times`` matching requests misbehave, before auth and state.
+
+        Args:
+            status: Answer with this status (and ``body``, by default an error envelope).
+            body: The body to answer with: text (sent as HTML when it starts with ``<``),
+                bytes, or JSON.
+            headers: Headers to add (``Retry-After``...).
+            delay: Wait this many real seconds before answering.
+            drop: Read the request, then reset the connection without an answer.
+            truncate: Send only half of the body, then reset the connection.
+            times: How many matching requests misbehave.
+            method: Only requests with this method.
+            path: Only requests whose path starts with this (``/instances`` means
+                ``/api/v1/instances``).
+
+        Returns:
+            The fault; ``hits`` counts the requests it has affected.
+        """
+        if path is not None and not path.startswith("/api/"):
+            path = "/api/v1" + path
+        fault = Fault(
+            method=method,
+            path=path,
+            times=times,
+            status=status,
+            body=body,
+            headers=dict(headers or {}),
+            delay=delay,
+            drop=drop,
+            truncate=truncate,
+        )
+        with self._dispatcher.lock:
+            self._dispatcher.faults.append(fault)
+        return fault
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request answered so far (faults that dropped the connection excepted)."""
+        with self._dispatcher.lock:
+            return list(self._dispatcher.recorded)
+
+    def count(self, method: str, path: str) -> int:
+        """How many answered requests had this method and path (``/instances`` style or full)."""
+        if not path.startswith("/api/"):
+            path = "/api/v1" + path
+        return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)

@@ -1,0 +1,306 @@
+"""The fake cloud's HTTP side: routing, auth, rate limits, injected faults, recording."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from lambdacloud.testing import _account, _firewalls, _instances
+from lambdacloud.testing._world import JSON, ApiError, Request, World
+
+Handler = Callable[..., JSON]
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/api/v1/instances", _instances.list_instances),
+    ("GET", "/api/v1/instances/{id}", _instances.get_instance),
+    ("POST", "/api/v1/instances/{id}", _instances.update_instance),
+    ("POST", "/api/v1/instance-operations/launch", _instances.launch),
+    ("POST", "/api/v1/instance-operations/restart", _instances.restart),
+    ("POST", "/api/v1/instance-operations/terminate", _instances.terminate),
+    ("GET", "/api/v1/instance-types", _account.instance_types),
+    ("GET", "/api/v1/regions", _account.regions),
+    ("GET", "/api/v1/images", _account.images),
+    ("GET", "/api/v1/ssh-keys", _account.list_ssh_keys),
+    ("POST", "/api/v1/ssh-keys", _account.add_ssh_key),
+    ("DELETE", "/api/v1/ssh-keys/{id}", _account.delete_ssh_key),
+    ("GET", "/api/v1/file-systems", _account.list_filesystems),
+    ("POST", "/api/v1/filesystems", _account.create_filesystem),
+    ("DELETE", "/api/v1/filesystems/{id}", _account.delete_filesystem),
+    ("GET", "/api/v1/firewall-rules", _firewalls.list_rules),
+    ("PUT", "/api/v1/firewall-rules", _firewalls.replace_rules),
+    ("GET", "/api/v1/firewall-rulesets", _firewalls.list_rulesets),
+    ("POST", "/api/v1/firewall-rulesets", _firewalls.create_ruleset),
+    ("GET", "/api/v1/firewall-rulesets/global", _firewalls.get_global),
+    ("PATCH", "/api/v1/firewall-rulesets/global", _firewalls.update_global),
+    ("GET", "/api/v1/firewall-rulesets/{id}", _firewalls.get_ruleset),
+    ("PATCH", "/api/v1/firewall-rulesets/{id}", _firewalls.update_ruleset),
+    ("DELETE", "/api/v1/firewall-rulesets/{id}", _firewalls.delete_ruleset),
+    ("GET", "/api/v1/audit-events", _firewalls.audit_events),
+]
+_COMPILED = [
+    (method, re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), handler)
+    for method, path, handler in ROUTES
+]
+
+BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+@dataclass
+class Fault:
+    """An injected misbehaviour for the next ``times`` matching requests."""
+
+    method: str | None
+    path: str | None
+    times: int
+    status: int | None = None
+    body: str | bytes | JSON | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    truncate: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method.upper() == method) and (
+            self.path is None or path.startswith(self.path)
+        )
+
+    @property
+    def remaining(self) -> int:
+        return self.times - self.hits
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fake answered, with its answer."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+    response: Any
+    injected: bool = False
+
+
+class RateLimiter:
+    """About one request per second with bursts, and one launch per 12 seconds."""
+
+    def __init__(self, clock: Callable[[], float], burst: int) -> None:
+        self.clock = clock
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = clock()
+        self.next_launch: float | None = None
+
+    def check(self, method: str, path: str) -> float | None:
+        """Seconds to wait before this request would be accepted, or None to accept it now."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated))
+        self.updated = now
+        if method == "POST" and path.endswith("/instance-operations/launch"):
+            if self.next_launch is not None and now < self.next_launch:
+                return self.next_launch - now
+            self.next_launch = now + 12.0
+        if self.tokens < 1:
+            return 1 - self.tokens
+        self.tokens -= 1
+        return None
+
+
+class Dispatcher:
+    """Answers one request: faults first (like a proxy), then auth, rate limits, the API."""
+
+    def __init__(self, world: World, api_key: str, limiter: RateLimiter | None) -> None:
+        self.world = world
+        self.api_key = api_key
+        self.limiter = limiter
+        self.faults: list[Fault] = []
+        self.recorded: list[RecordedRequest] = []
+        self.lock = threading.Lock()
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.matches(method, path):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def answer(
+        self, request: Request, authorization: str | None
+    ) -> tuple[int, JSON, dict[str, str]]:
+        headers: dict[str, str] = {}
+        with self.world.lock:
+            try:
+                if not self._authorized(authorization):
+                    raise ApiError(
+                        401,
+                        "global/invalid-api-key",
+                        "API key was invalid, expired, or deleted.",
+                        "Check your API key or create a new one, then try again.",
+                    )
+                if self.limiter is not None:
+                    wait = self.limiter.check(request.method, request.path)
+                    if wait is not None:
+                        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                        raise ApiError(429, "global/too-many-requests", "Too many requests.")
+                status, body = 200, self._route(request)
+            except ApiError as error:
+                status, body = error.status, {"error": error.body}
+        return status, body, headers
+
+    def _authorized(self, authorization: str | None) -> bool:
+        scheme, _, credentials = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer":
+            return credentials == self.api_key
+        if scheme.lower() == "basic":
+            try:
+                user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return user == self.api_key
+        return False
+
+    def _route(self, request: Request) -> JSON:
+        for method, pattern, handler in _COMPILED:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                return handler(self.world, request, **match.groupdict())
+        raise ApiError(404, "global/not-found", "The requested resource was not found.")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Idle keep-alive connections are closed after this long, as real servers do.
+    timeout = 60
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and
+        # delayed ACKs stall every keep-alive response by 40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the fake records requests in ``cloud.requests`` instead."""
+
+    def _handle(self) -> None:
+        dispatcher = self.server.dispatcher
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        method = self.command.upper()
+        fault = dispatcher.take_fault(method, parts.path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            self._reset()
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        request = Request(
+            method=method,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            body=body,
+            user_agent=self.headers.get("User-Agent"),
+            client_ip=self.client_address[0],
+        )
+        if fault is not None and fault.status is not None:
+            status, payload, headers = fault.status, _fault_body(fault), dict(fault.headers)
+        else:
+            status, payload, headers = dispatcher.answer(request, self.headers.get("Authorization"))
+        content, kind = _encode(payload)
+        with dispatcher.lock:
+            dispatcher.recorded.append(
+                RecordedRequest(
+                    method, parts.path, request.query, body, status, payload, fault is not None
+                )
+            )
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(content)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if fault is not None and fault.truncate:
+            self.wfile.write(content[: len(content) // 2])
+            self.wfile.flush()
+            self._reset()
+            return
+        self.wfile.write(content)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset, as a crashing proxy would."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        super().__init__(address, _Handler)
+
+
+def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, threading.Thread]:
+    """Start a server thread; the caller stops it with ``shutdown()`` and ``server_close()``."""
+    server = _Server((host, port), dispatcher)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
+    )
+    thread.start()
+    return server, thread
+
+
+def _fault_body(fault: Fault) -> str | bytes | JSON:
+    if fault.body is not None:
+        return fault.body
+    status = fault.status or 500
+    if status >= 500:
+        return {
+            "error": {
+                "code": "global/internal-error",
+                "message": "An internal server error occurred.",
+                "suggestion": "Try again later. Contact Support if the problem persists.",
+            }
+        }
+    return {"error": {"code": "global/too-many-requests", "message": f"Injected HTTP {status}."}}
+
+
+def _encode(payload: str | bytes | JSON) -> tuple[bytes, str]:
+    if isinstance(payload, bytes):
+        return payload, "application/octet-stream"
+    if isinstance(payload, str):
+        kind = "text/html" if payload.lstrip().startswith("<") else "text/plain"
+        return payload.encode(), f"{kind}; charset=utf-8"
+    return json.dumps(payload).encode(), "application/json"

@@ -1,0 +1,284 @@
+"""The fake cloud's state, shared by every request handler, and the rules that all use."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from lambdacloud.testing import _catalog
+
+JSON = dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answer: the status and the API's error envelope."""
+
+    def __init__(self, status: int, code: str, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body: JSON = {"code": code, "message": message}
+        if suggestion is not None:
+            self.body["suggestion"] = suggestion
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, "global/invalid-parameters", message)
+
+
+def missing(what: str, code: str = "global/object-does-not-exist", status: int = 404) -> ApiError:
+    return ApiError(status, code, f"{what} does not exist.", "Check the ID or name and try again.")
+
+
+@dataclass
+class Request:
+    """What a handler needs to know about the request it answers."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    user_agent: str | None
+    client_ip: str
+
+
+@dataclass
+class FakeInstance:
+    id: str
+    type_name: str
+    region: str
+    ssh_key_names: list[str]
+    launched_at: float
+    ready_at: float
+    name: str | None = None
+    hostname: str | None = None
+    file_system_names: list[str] = field(default_factory=list)
+    file_system_mounts: list[JSON] = field(default_factory=list)
+    image: JSON | None = None
+    tags: list[JSON] = field(default_factory=list)
+    firewall_ruleset_ids: list[str] = field(default_factory=list)
+    terminate_at: float | None = None
+    preempted: bool = False
+    ip: str = ""
+    private_ip: str = ""
+    jupyter_token: str = ""
+
+
+class World:
+    """Everything the fake cloud knows, behind one lock."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        boot_seconds: float,
+        restart_seconds: float,
+        terminate_seconds: float,
+        audit_page_size: int,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.boot_seconds = boot_seconds
+        self.restart_seconds = restart_seconds
+        self.terminate_seconds = terminate_seconds
+        self.audit_page_size = audit_page_size
+        self._wall_start = datetime.now(timezone.utc).replace(microsecond=0)
+        self._clock_start = clock()
+        self.regions = dict(_catalog.REGIONS)
+        self.instance_types = dict(_catalog.INSTANCE_TYPES)
+        self.capacity = dict(_catalog.CAPACITY)
+        self.images = _images(self.regions)
+        self.ssh_keys: dict[str, JSON] = {}
+        self.filesystems: dict[str, JSON] = {}
+        self.instances: dict[str, FakeInstance] = {}
+        ssh = {
+            "protocol": "tcp",
+            "port_range": [22, 22],
+            "source_network": "0.0.0.0/0",
+            "description": "SSH",
+        }
+        self.firewall_rules: list[JSON] = [dict(ssh)]
+        self.rulesets: dict[str, JSON] = {}
+        self.global_rules: list[JSON] = [dict(ssh)]
+        self.audit: list[JSON] = []
+        self._hosts = 1
+
+    def now(self) -> float:
+        return self.clock()
+
+    def timestamp(self, at: float | None = None) -> str:
+        """An RFC 3339 time on the fake clock (real time when it started, then its own pace)."""
+        moment = self.now() if at is None else at
+        wall = self._wall_start + timedelta(seconds=moment - self._clock_start)
+        return wall.isoformat().replace("+00:00", "Z")
+
+    def status(self, instance: FakeInstance) -> str:
+        now = self.now()
+        if instance.preempted:
+            return "preempted"
+        if instance.terminate_at is not None:
+            done = now >= instance.terminate_at + self.terminate_seconds
+            return "terminated" if done else "terminating"
+        return "active" if now >= instance.ready_at else "booting"
+
+    def running(self, instance: FakeInstance) -> bool:
+        """Whether it still holds its capacity, filesystems and rulesets."""
+        return self.status(instance) not in ("terminating", "terminated", "preempted")
+
+    def addresses(self) -> tuple[str, str]:
+        """A public (documentation range) and a private address for a new machine."""
+        self._hosts += 1
+        number = self._hosts
+        return f"198.51.100.{number % 254 + 1}", f"10.0.{number // 254}.{number % 254 + 1}"
+
+    def region_json(self, name: str) -> JSON:
+        return {"name": name, "description": self.regions.get(name, name)}
+
+    def record(
+        self, request: Request, resource: str, action: str, ids: list[str], region: str = "global"
+    ) -> None:
+        """An audit event for a mutating call that succeeded."""
+        self.audit.append(
+            {
+                "service_name": "cloud",
+                "resource_name": resource,
+                "action": action,
+                "catalog_version": "1.0",
+                "event_id": str(uuid.uuid4()),
+                "event_time": self.timestamp(),
+                "actor_lrn": f"lrn:lambda:iam::user/{_catalog.USER['id']}",
+                "actor_email": _catalog.USER["email"],
+                "actor_display_name": "Fake User",
+                "resource_lrns": [f"lrn:lambda:cloud:{region}:{resource}/{i}" for i in ids],
+                "resource_owner_lrn": _catalog.ACCOUNT_LRN,
+                "request_api_key_lrn": "lrn:lambda:iam::api-key/fake-key",
+                "workspace_lrn": None,
+                "client_ip": request.client_ip,
+                "client_user_agent": request.user_agent,
+                "surface": "api",
+                "result": {"status": "success", "status_code": 200},
+                "additional_details": {"method": request.method, "path": request.path},
+            }
+        )
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _images(regions: dict[str, str]) -> list[JSON]:
+    images = []
+    for family, (name, version, description) in _catalog.IMAGE_FAMILIES.items():
+        for region in regions:
+            images.append(
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{family}/{region}")),
+                    "created_time": "2025-01-15T00:00:00Z",
+                    "updated_time": "2025-06-01T00:00:00Z",
+                    "name": name,
+                    "description": description,
+                    "family": family,
+                    "version": version,
+                    "architecture": "x86_64",
+                    "region": {"name": region, "description": regions[region]},
+                }
+            )
+    return images
+
+
+# The constraints of the API document, checked the way the API checks them.
+
+HOSTNAME = re.compile(r"[a-z0-9][0-9a-z-]{0,62}")
+TAG_KEY = re.compile(r"[a-z][a-z0-9-:]+")
+FILESYSTEM_NAME = re.compile(r"[a-zA-Z]+[0-9a-zA-Z-]*")
+MOUNT_POINT = re.compile(r"(/home|/lambda/nfs|/data)[/a-zA-Z0-9-]*")
+PUBLIC_KEY = re.compile(r"(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?")
+
+
+def text(
+    body: JSON,
+    name: str,
+    *,
+    required: bool = False,
+    low: int = 0,
+    high: int | None = None,
+    pattern: re.Pattern[str] | None = None,
+) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise invalid(f"{name} is required.")
+        return None
+    if not isinstance(value, str):
+        raise invalid(f"{name} must be a string.")
+    if len(value) < low or (high is not None and len(value) > high):
+        raise invalid(f"{name} must have between {low} and {high} characters.")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise invalid(f"{name} does not match {pattern.pattern}.")
+    return value
+
+
+def strings(body: JSON, name: str) -> list[str]:
+    value = body.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise invalid(f"{name} must be a list of strings.")
+    return value
+
+
+def objects(body: JSON, name: str) -> list[JSON]:
+    value = body.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise invalid(f"{name} must be a list of objects.")
+    return value
+
+
+def tags(body: JSON) -> list[JSON]:
+    entries = []
+    for entry in objects(body, "tags"):
+        key = text(entry, "key", required=True, high=55, pattern=TAG_KEY)
+        value = text(entry, "value", required=True, high=128)
+        assert key is not None
+        assert value is not None
+        if key.startswith("lambda-ai-"):
+            raise invalid("Tag keys starting with lambda-ai- are reserved.")
+        entries.append({"key": key, "value": value})
+    return entries
+
+
+def firewall_rules(items: Any) -> list[JSON]:
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise invalid("rules must be a list of firewall rules.")
+    rules = []
+    for item in items:
+        protocol = item.get("protocol")
+        if protocol not in ("tcp", "udp", "icmp", "all"):
+            raise invalid("protocol must be one of tcp, udp, icmp, all.")
+        ports = item.get("port_range")
+        if protocol == "icmp" and ports is not None:
+            raise invalid("port_range is not allowed for icmp.")
+        if protocol != "icmp" and not (
+            isinstance(ports, list)
+            and len(ports) == 2
+            and all(
+                isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in ports
+            )
+            and ports[0] <= ports[1]
+        ):
+            raise invalid("port_range must be [min, max] with ports from 1 to 65535.")
+        source = text(item, "source_network", required=True)
+        try:
+            ipaddress.IPv4Network(source, strict=False)
+        except ValueError:
+            raise invalid("source_network must be an IPv4 network in CIDR notation.") from None
+        description = text(item, "description", required=True, high=128)
+        rule: JSON = {"protocol": protocol}
+        if ports is not None:
+            rule["port_range"] = list(ports)
+        rule.update(source_network=source, description=description)
+        rules.append(rule)
+    return rules
