@@ -203,10 +203,11 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
     return parse_datetime(value)
 
 
-def parse_datetime(text: str) -> datetime:
+def parse_datetime(text: str, *, assume_utc: bool = True) -> datetime:
     """An RFC 3339 / ISO 8601 timestamp, on Python 3.10 too (``Z``, any fraction length).
 
-    A timestamp without an offset is taken as UTC; a date alone is its midnight, UTC.
+    A date alone is its midnight. A timestamp without an offset is taken as UTC, or with
+    ``assume_utc=False`` refused.
 
     Raises:
         ValueError: ``text`` is not such a timestamp.
@@ -215,6 +216,8 @@ def parse_datetime(text: str) -> datetime:
     if match is None:
         raise ValueError("not an ISO 8601 timestamp")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
+    if offset is None and not assume_utc:
+        raise ValueError("no offset")
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     tz = timezone.utc
     if offset and offset not in ("Z", "z"):

@@ -29,6 +29,7 @@ from lambdacloud.errors import (
     ValidationError,
 )
 from lambdacloud.filesystems import Filesystem, FilesystemMount
+from lambdacloud.firewall_rulesets import FirewallRuleset
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType
 from lambdacloud.regions import Region
@@ -112,29 +113,35 @@ def launch_body(
     return body
 
 
-def filesystems_region(
+def required_region(
     filesystems: Iterable[Filesystem | str] | None,
     filesystem_mounts: MountsArgument | None,
+    firewall_rulesets: Iterable[Resource | str] | None,
     region: str | None,
 ) -> str | None:
-    """The one region the given filesystem objects share (names and ids carry no region).
+    """The one region the given filesystem and ruleset objects share (ids carry no region).
 
     Call it after :func:`launch_body` has checked the arguments' shapes.
 
     Raises:
-        ValidationError: The filesystems are in several regions, or not in ``region``.
+        ValidationError: They are in several regions, or not in ``region``.
     """
-    given = many("filesystems", filesystems) if filesystems is not None else []
+    given: list[Any] = many("filesystems", filesystems) if filesystems is not None else []
     if isinstance(filesystem_mounts, Mapping):
         given += list(filesystem_mounts)
-    regions = {fs.region.name for fs in given if isinstance(fs, Filesystem)}
+    if firewall_rulesets is not None:
+        given += many("firewall_rulesets", firewall_rulesets)
+    regions = {obj.region.name for obj in given if isinstance(obj, (Filesystem, FirewallRuleset))}
     if len(regions) > 1:
         raise ValidationError(
-            "filesystems", f"are in different regions ({', '.join(sorted(regions))})"
+            "filesystems",
+            f"and firewall rulesets are in different regions ({', '.join(sorted(regions))})",
         )
     found = regions.pop() if regions else None
     if region is not None and found is not None and region != found:
-        raise ValidationError("region", f"{region!r}, but the filesystems are in {found!r}")
+        raise ValidationError(
+            "region", f"{region!r}, but the filesystems and firewall rulesets are in {found!r}"
+        )
     return found
 
 
@@ -172,7 +179,11 @@ def choose_region(
     if required_region is not None:
         names = [name for name in names if name == required_region]
     if not names:
-        where = f" in {required_region}, where the filesystems are" if required_region else ""
+        where = (
+            f" in {required_region}, where the filesystems or rulesets are"
+            if required_region
+            else ""
+        )
         raise InsufficientCapacityError(
             f"No capacity for {type_name}{where} right now; try another type or later"
         )

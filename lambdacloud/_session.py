@@ -8,7 +8,7 @@ retries what is safe to retry, and spaces requests that the API rate-limits hard
 from __future__ import annotations
 
 import base64
-import html
+import io
 import json
 import logging
 import platform
@@ -16,13 +16,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import requests.auth
 import tenacity
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from lambdacloud import _retry
+from lambdacloud._redaction import redact
 from lambdacloud._version import __version__
 from lambdacloud.errors import (
     APIConnectionError,
@@ -125,11 +127,8 @@ class Session:
             token, authorization = api_key, f"Bearer {api_key}"
         # What a server or proxy might echo back of our credentials.
         self._credentials = (authorization, api_key, token)
-        self._headers = {
-            "Authorization": authorization,
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
+        self._auth = _Authorization(authorization)
+        self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         self._owns_http = http is None
         self.http = http if http is not None else requests.Session()
         self._sleep = sleep
@@ -153,6 +152,7 @@ class Session:
         spacer: Spacer | None = None,
         secrets: tuple[str, ...] = (),
         envelope: bool = False,
+        data_optional: bool = False,
     ) -> Any:
         """Send a request, retrying what is safe to retry, and return the envelope's ``data``.
 
@@ -168,6 +168,8 @@ class Session:
                 message, should the server echo them (``user_data``).
             envelope: Return the whole ``{"data": ..., ...}`` object, for the members some
                 endpoints put beside ``data`` (a page token).
+            data_optional: Any 2xx answer is a success, even without the envelope (an
+                accepted asynchronous update); ``data`` is then ``None``.
 
         Returns:
             The ``data`` member of the response envelope (or the envelope).
@@ -184,7 +186,7 @@ class Session:
 
         def attempt() -> dict[str, Any]:
             try:
-                return self._send(method, path, query, json_body, secrets)
+                return self._send(method, path, query, json_body, secrets, data_optional)
             except LambdaCloudError as error:
                 self._scrub(error, secrets)
                 raise
@@ -220,6 +222,7 @@ class Session:
         query: dict[str, Any],
         json_body: Any,
         secrets: tuple[str, ...],
+        data_optional: bool,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         try:
@@ -229,6 +232,7 @@ class Session:
                 params=query or None,
                 json=json_body,
                 headers=self._headers,
+                auth=self._auth,
                 timeout=self.timeout,
                 allow_redirects=False,
             )
@@ -241,10 +245,15 @@ class Session:
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return self._unwrap(method, path, response, secrets)
+        return self._unwrap(method, path, response, secrets, data_optional)
 
     def _unwrap(
-        self, method: str, path: str, response: requests.Response, secrets: tuple[str, ...]
+        self,
+        method: str,
+        path: str,
+        response: requests.Response,
+        secrets: tuple[str, ...],
+        data_optional: bool = False,
     ) -> dict[str, Any]:
         status = response.status_code
         body = response.content
@@ -254,6 +263,8 @@ class Session:
             payload = _NOT_JSON
         if 200 <= status < 300 and isinstance(payload, dict) and "data" in payload:
             return payload
+        if 200 <= status < 300 and data_optional and not _is_error(payload):
+            return {"data": None}
         retry_after = _retry.parse_retry_after(response.headers.get("Retry-After"), time.time())
         if isinstance(payload, dict):
             error = error_from_envelope(payload, status, retry_after)
@@ -278,85 +289,115 @@ class Session:
             retry_after=retry_after,
         )
 
-    def _excerpt(self, body: bytes) -> str:
-        """The start of a body, on one line, without credentials, at most 200 characters."""
-        text = " ".join(body.decode("utf-8", "replace").split())
-        text = self._redact(text, ())
+    def _excerpt(self, body: bytes, secrets: tuple[str, ...] = ()) -> str:
+        """The start of a body, on one line, without secrets, at most 200 characters."""
+        text = " ".join(body[: EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
+        text = redact(text, (*self._credentials, *secrets))
         if len(text) > EXCERPT_LENGTH:
             text = text[:EXCERPT_LENGTH] + "…"
         return text
 
     def _scrub(self, error: LambdaCloudError, secrets: tuple[str, ...]) -> None:
         """Remove the API key and this request's secrets from what a server said back."""
-        error.message = self._redact(error.message, secrets)
+        hidden = (*self._credentials, *secrets)
+        error.message = redact(error.message, hidden)
         if error.suggestion:
-            error.suggestion = self._redact(error.suggestion, secrets)
+            error.suggestion = redact(error.suggestion, hidden)
         error.args = (error.message,)
 
-    def _redact(self, text: str, secrets: tuple[str, ...]) -> str:
-        for secret in (*self._credentials, *secrets):
-            # Very short values would blank out ordinary words and identify nothing.
-            if len(secret) >= 8:
-                for form in _spellings(secret):
-                    text = text.replace(form, "<redacted>")
-        return text
-
     def upload(self, method: str, url: str, body: BinaryIO, *, content_type: str) -> None:
-        """Send a file to a presigned storage URL, without our Authorization header.
+        """Send a file to a presigned storage URL, with no Authorization header at all.
 
-        Retried like an idempotent request (the upload replaces the same object) when the
-        body can be rewound; otherwise only when it certainly never left.
+        Neither ours nor one from the ``requests.Session``, its ``auth`` or ``~/.netrc``:
+        storage authenticates the URL's signature. Retried like an idempotent request (the
+        upload replaces the same object); a stream that cannot be rewound is read into
+        memory first so that a retry sends it whole.
 
         Args:
             method: ``PUT`` or ``POST``, as the API said.
-            url: The presigned URL; never logged, since it grants access.
+            url: The presigned URL. Only its host is logged or shown in errors.
             body: The file, read from its current position.
             content_type: The MIME type declared when the upload was initiated.
 
         Raises:
+            MalformedResponseError: ``url`` is not a usable http(s) URL.
             LambdaCloudError: The subclass for the status or transport failure.
         """
         method = method.upper()
-        host = urlsplit(url).netloc
-        start = body.tell() if body.seekable() else None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise MalformedResponseError("The API gave an upload URL that is not an http(s) URL")
+        host = parts.netloc
+        # The signature and credentials in the query grant access: never show them.
+        hidden = tuple(value for _, value in parse_qsl(parts.query))
+        if not body.seekable():
+            body = io.BytesIO(body.read())
+        start = body.tell()
 
         def attempt() -> None:
-            if start is not None:
-                body.seek(start)
+            body.seek(start)
             try:
                 response = self.http.request(
                     method,
                     url,
                     data=body,
                     headers={"Content-Type": content_type},
+                    auth=_Authorization(None),
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                raise _connection_error(f"{method} upload", url, exc, private_query=True) from exc
+                error = _connection_error(f"{method} upload", url, exc)
+                error.message = redact(error.message, hidden)
+                error.args = (error.message,)
+                raise error from None
             status = response.status_code
             logger.debug("%s upload to %s -> %s", method, host, status)
             if not 200 <= status < 300:
                 raise error_class(None, status)(
                     f"{method} upload to {host} answered HTTP {status}: "
-                    f"{self._excerpt(response.content)!r}",
+                    f"{self._excerpt(response.content, hidden)!r}",
                     status_code=status,
                     retry_after=_retry.parse_retry_after(
                         response.headers.get("Retry-After"), time.time()
                     ),
                 )
 
-        self._retrying(idempotent=start is not None)(attempt)
+        self._retrying(idempotent=True)(attempt)
 
 
-def _connection_error(
-    what: str, url: str, exc: requests.RequestException, *, private_query: bool = False
-) -> APIConnectionError:
-    parts = urlsplit(url)
-    host = parts.netloc
+class _Authorization(requests.auth.AuthBase):
+    """Sets the Authorization header (or removes it, for ``None``) as the last step.
+
+    requests applies auth after merging the session's headers, its ``auth`` and
+    ``~/.netrc``, so what is sent is exactly ours: a netrc entry cannot replace our key,
+    and nothing of the caller's reaches a presigned storage URL.
+    """
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._value is None:
+            request.headers.pop("Authorization", None)
+        else:
+            request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "<Authorization>"
+
+
+def _is_error(payload: Any) -> bool:
+    return isinstance(payload, dict) and "error" in payload
+
+
+def _connection_error(what: str, url: str, exc: requests.RequestException) -> APIConnectionError:
+    host = urlsplit(url).netloc
     reason = _reason(exc)
-    if private_query and parts.query:
-        reason = reason.replace(parts.query, "<redacted>")
     never_connected = _never_connected(exc)
     if isinstance(exc, requests.Timeout):
         kind = "connecting to" if never_connected else "waiting for an answer from"
@@ -372,20 +413,6 @@ def _connection_error(
         request_sent=not never_connected,
         retryable=retryable,
     )
-
-
-def _spellings(secret: str) -> list[str]:
-    """The ways an echo may spell ``secret``: raw, whitespace-collapsed, JSON, HTML, URL."""
-    forms = {
-        secret,
-        " ".join(secret.split()),
-        json.dumps(secret)[1:-1],
-        html.escape(secret),
-        html.escape(secret, quote=False),
-        quote(secret, safe=""),
-        quote_plus(secret),
-    }
-    return sorted(forms, key=len, reverse=True)
 
 
 def _wait(state: tenacity.RetryCallState) -> float:

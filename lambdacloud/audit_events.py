@@ -106,16 +106,17 @@ class AuditEventManager(Manager):
         ``data.page_token`` (API 1.8).
 
         Args:
-            start: The earliest time, inclusive: an aware ``datetime`` or an ISO 8601 string.
-            end: The latest time, inclusive: an aware ``datetime`` or an ISO 8601 string.
+            start: The earliest time, inclusive: an aware ``datetime`` or an ISO 8601 string
+                with an offset (``2025-06-01T00:00:00Z``).
+            end: The latest time, inclusive, in the same forms.
             resource_type: Only events about this type of resource.
 
         Returns:
             An iterator over every matching event, following page tokens to the end.
 
         Raises:
-            ValidationError: A naive ``datetime`` or an unreadable string; raised here, before
-                any request.
+            ValidationError: A naive ``datetime``, or a string without an offset or unreadable;
+                raised here, before any request.
             MalformedResponseError: During iteration, if the API returns a page token it
                 returned before (instead of looping forever).
             LambdaCloudError: During iteration, if a request fails.
@@ -160,8 +161,10 @@ def _timestamp(argument: str, value: datetime | str | None) -> str | None:
         return value.isoformat()
     if isinstance(value, str):
         try:
-            parse_datetime(value)
-        except (TypeError, ValueError):
-            raise ValidationError(argument, f"{value!r} is not an ISO 8601 timestamp") from None
-        return value
+            parsed = parse_datetime(value, assume_utc=False)
+        except ValueError:
+            raise ValidationError(
+                argument, f"{value!r} is not an ISO 8601 timestamp with an offset (Z, +02:00)"
+            ) from None
+        return parsed.isoformat()
     raise ValidationError(argument, f"expected a datetime or an ISO 8601 string, got {value!r}")

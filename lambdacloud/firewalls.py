@@ -28,11 +28,18 @@ class NetworkProtocol(ApiEnum):
     ALL = "all"
 
 
-def _protocol(value: Any) -> NetworkProtocol | str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError("protocol", f"expected 'tcp', 'udp', 'icmp' or 'all', got {value!r}")
+def _protocol(value: Any) -> NetworkProtocol:
     try:
-        return NetworkProtocol(value.lower())
+        return NetworkProtocol(value.lower() if isinstance(value, str) else value)
+    except ValueError:
+        raise ValidationError(
+            "protocol", f"expected 'tcp', 'udp', 'icmp' or 'all', got {value!r}"
+        ) from None
+
+
+def _api_protocol(value: str) -> NetworkProtocol | str:
+    try:
+        return NetworkProtocol(value)
     except ValueError:
         return value
 
@@ -110,12 +117,16 @@ class FirewallRule:
         if not isinstance(description, str):
             raise TypeError("description must be a string")
         if ports is not None:
-            if not (isinstance(ports, list) and len(ports) == 2):
-                raise TypeError("port_range must be [first, last]")
-            ports = (int(ports[0]), int(ports[1]))
+            if not (
+                isinstance(ports, list)
+                and len(ports) == 2
+                and all(type(port) is int for port in ports)
+            ):
+                raise TypeError("port_range must be [first, last], two integers")
+            ports = (ports[0], ports[1])
         rule = object.__new__(cls)
         for name, value in (
-            ("protocol", _protocol(protocol)),
+            ("protocol", _api_protocol(protocol)),
             ("port_range", ports),
             ("source_network", source),
             ("description", description),
@@ -150,10 +161,13 @@ def merge_rules(
 ) -> list[FirewallRule]:
     """``existing`` plus what ``wanted`` adds, with port ranges merged per protocol and source.
 
-    A wanted rule already covered changes nothing. Otherwise the rules of its
-    (protocol, source) group are replaced by the union of their port ranges, with
-    overlapping and adjacent ranges joined (22-22 and 23-30 become 22-30), in the place of
-    the group's first rule. Other rules are kept as they are, in order.
+    A wanted rule that is already allowed changes nothing: by one rule of its protocol (or
+    ``all``) whose source network contains its source and whose ports contain its ports,
+    or by the rules of its own protocol and source together. Otherwise the well-formed
+    rules of its (protocol, source) group are replaced by the union of their port ranges,
+    with overlapping and adjacent ranges joined (22-22 and 23-30 become 22-30) and their
+    descriptions joined, in the place of the group's first rule. Every other rule, and any
+    rule whose ports cannot be merged (as the server may send), is kept as it is.
 
     Args:
         existing: The current rules.
@@ -164,13 +178,14 @@ def merge_rules(
     """
     rules = list(existing)
     for rule in wanted:
-        key = _group_key(rule)
-        group = [r for r in rules if _group_key(r) == key]
-        if rule.port_range is None:
-            if not group:
-                rules.append(rule)
+        if any(_covers(have, rule) for have in rules):
             continue
-        current = sorted(r.port_range for r in group if r.port_range is not None)
+        if rule.port_range is None:
+            rules.append(rule)
+            continue
+        key = _group_key(rule)
+        group = [r for r in rules if _group_key(r) == key and _mergeable(r)]
+        current = _join_ranges([r.port_range for r in group if r.port_range is not None])
         ranges = _join_ranges([*current, rule.port_range])
         if ranges == current:
             continue
@@ -183,11 +198,12 @@ def merge_rules(
             )
             for port_range in ranges
         ]
-        place = rules.index(group[0]) if group else len(rules)
+        members = {id(r) for r in group}
+        place = next((i for i, r in enumerate(rules) if id(r) in members), len(rules))
         rules = (
-            [r for r in rules[:place] if _group_key(r) != key]
+            [r for r in rules[:place] if id(r) not in members]
             + merged
-            + [r for r in rules[place:] if _group_key(r) != key]
+            + [r for r in rules[place:] if id(r) not in members]
         )
     return rules
 
@@ -209,6 +225,35 @@ def ports_to_rules(
     if not entries:
         raise ValidationError("ports", "expected at least one port")
     return [FirewallRule(protocol, entry, source, description) for entry in entries]
+
+
+def _covers(have: FirewallRule, want: FirewallRule) -> bool:
+    """Whether ``have`` alone already allows everything ``want`` would."""
+    if str(have.protocol) not in (str(want.protocol), str(NetworkProtocol.ALL)):
+        return False
+    if not _contains(have.source_network, want.source_network):
+        return False
+    if want.port_range is None or have.protocol == NetworkProtocol.ICMP:
+        return want.port_range is None
+    if not _mergeable(have):
+        return False
+    assert have.port_range is not None
+    return have.port_range[0] <= want.port_range[0] and want.port_range[1] <= have.port_range[1]
+
+
+def _contains(outer: str, inner: str) -> bool:
+    try:
+        return ipaddress.IPv4Network(outer, strict=False).supernet_of(
+            ipaddress.IPv4Network(inner, strict=False)
+        )
+    except ValueError:
+        return outer == inner
+
+
+def _mergeable(rule: FirewallRule) -> bool:
+    """Whether the rule's ports are a range that can be joined with others."""
+    ports = rule.port_range
+    return ports is not None and PORT_MIN <= ports[0] <= ports[1] <= PORT_MAX
 
 
 def _group_key(rule: FirewallRule) -> tuple[str, str]:

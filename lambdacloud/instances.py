@@ -412,7 +412,8 @@ class InstanceManager(Manager):
             instance_type: The type (or its name), such as ``gpu_1x_a10``.
             ssh_key: The one SSH key (or its name) to install.
             region: The region (or its code). ``None`` picks a region that has capacity for
-                the type now (the one the given filesystem objects are in, if any).
+                the type now (the one the given filesystem and ruleset objects are in, if
+                any).
             name: A name for the instance (at most 64 characters).
             hostname: A hostname: lowercase letters, digits and ``-``, at most 63.
             filesystems: Filesystems (or their names) to mount at their default mount point.
@@ -440,6 +441,8 @@ class InstanceManager(Manager):
         """
         if filesystems is not None:
             filesystems = _launch.many("filesystems", filesystems)
+        if firewall_rulesets is not None:
+            firewall_rulesets = _launch.many("firewall_rulesets", firewall_rulesets)
         body = _launch.launch_body(
             instance_type=instance_type,
             ssh_key=ssh_key,
@@ -454,12 +457,12 @@ class InstanceManager(Manager):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
         )
-        filesystem_region = _launch.filesystems_region(
-            filesystems, filesystem_mounts, body.get("region_name")
+        required = _launch.required_region(
+            filesystems, filesystem_mounts, firewall_rulesets, body.get("region_name")
         )
         if region is None:
             body["region_name"] = _launch.choose_region(
-                self._client.instance_types.list(), body["instance_type_name"], filesystem_region
+                self._client.instance_types.list(), body["instance_type_name"], required
             )
         try:
             data = self._request(

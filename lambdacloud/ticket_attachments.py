@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import mimetypes
 import os
@@ -14,7 +15,7 @@ import attrs
 
 from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
-from lambdacloud.errors import MalformedResponseError, ValidationError
+from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
 if TYPE_CHECKING:
     from lambdacloud.tickets import Ticket
@@ -241,7 +242,7 @@ class AttachmentOperations(Manager):
     def attach(
         self,
         ticket: Ticket | str,
-        file: str | os.PathLike[str] | BinaryIO,
+        file: str | os.PathLike[str] | BinaryIO | bytes,
         *,
         filename: str | None = None,
         content_type: str | None = None,
@@ -249,11 +250,13 @@ class AttachmentOperations(Manager):
         """Attach a file to a ticket: initiate, upload to the presigned URL, complete.
 
         The upload goes straight to storage with the method the API names (PUT or POST),
-        without this client's Authorization header.
+        with no Authorization header. If the upload fails, the pending attachment is
+        deleted again (when the API allows) before the error is raised.
 
         Args:
             ticket: The ticket or its id.
-            file: A path, or a binary file object read from its current position.
+            file: A path, a binary file object read from its current position, or bytes
+                (then ``filename`` is required).
             filename: The name to show; by default the file's own name.
             content_type: The MIME type; by default guessed from the name
                 (``application/octet-stream`` when unknown).
@@ -274,6 +277,8 @@ class AttachmentOperations(Manager):
                 return self.attach(
                     ticket, handle, filename=filename or path.name, content_type=content_type
                 )
+        if isinstance(file, (bytes, bytearray, memoryview)):
+            file = io.BytesIO(bytes(file))
         name = filename or Path(str(getattr(file, "name", ""))).name
         if not name:
             raise ValidationError("filename", "the file has no name: pass filename=")
@@ -285,14 +290,19 @@ class AttachmentOperations(Manager):
         method = upload.upload_method.upper()
         if method not in UPLOAD_METHODS:
             raise MalformedResponseError(f"The API asked for an upload with {method!r}")
-        self._client._session.upload(method, upload.upload_url, body, content_type=kind)
+        try:
+            self._client._session.upload(method, upload.upload_url, body, content_type=kind)
+        except LambdaCloudError:
+            with contextlib.suppress(LambdaCloudError):
+                self.delete_attachment(ticket, upload.attachment_id)
+            raise
         return self.complete_attachment_upload(ticket, upload.attachment_id)
 
 
 def _sized(file: Any) -> tuple[BinaryIO, int]:
     """The file and the bytes left in it; unseekable streams are read into memory."""
-    if isinstance(file, io.TextIOBase):
-        raise ValidationError("file", "expected a binary file (open it with 'rb')")
+    if isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
+        raise ValidationError("file", f"expected a path, bytes or a binary file, got {file!r}")
     if hasattr(file, "seekable") and file.seekable():
         start = file.tell()
         size = file.seek(0, io.SEEK_END) - start

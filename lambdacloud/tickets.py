@@ -148,12 +148,12 @@ class Ticket(Resource):
 
     def attach(
         self,
-        file: str | os.PathLike[str] | BinaryIO,
+        file: str | os.PathLike[str] | BinaryIO | bytes,
         *,
         filename: str | None = None,
         content_type: str | None = None,
     ) -> Attachment:
-        """Attach a file (a path or a binary file object); see :meth:`TicketManager.attach`.
+        """Attach a file (a path, bytes or a binary file); see :meth:`TicketManager.attach`.
 
         API: ``POST /api/v1/tickets/{ticket_id}/attachments``, the presigned upload, then
         ``POST /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete``.
@@ -287,7 +287,7 @@ class TicketManager(AttachmentOperations):
         body: dict[str, Any] = {
             "subject": check_text("subject", subject, min_length=1),
             "description": check_text("description", description, min_length=1),
-            "type": str(check_text("type", type, min_length=1)),
+            "type": _one("type", str(check_text("type", type, min_length=1)), _REQUEST_TYPES),
         }
         if body["type"] == TicketType.INCIDENT and severity is None:
             raise ValidationError("severity", "incident tickets need a severity (sev_1 to sev_3)")
@@ -366,7 +366,11 @@ class TicketManager(AttachmentOperations):
             f"/tickets/{path_segment(ticket_id)}",
             json_body=body,
             idempotent="comment" not in body,
+            data_optional=True,
         )
+
+
+_REQUEST_TYPES = (TicketType.INCIDENT.value, TicketType.SERVICE_REQUEST.value)
 
 
 def _values(argument: str, value: str | Iterable[str] | None) -> list[str] | None:

@@ -6,7 +6,14 @@ import pytest
 import responses
 from responses import matchers
 
-from lambdacloud import Client, FirewallRule, NetworkProtocol, ValidationError
+from lambdacloud import (
+    Client,
+    FirewallRule,
+    MalformedResponseError,
+    NetworkProtocol,
+    ValidationError,
+)
+from lambdacloud._converter import structure
 from lambdacloud.firewalls import merge_rules
 
 from .conftest import API, load
@@ -52,12 +59,24 @@ class TestRule:
             ({"protocol": "tcp", "port_range": 22, "source_network": "anywhere"}, "source_network"),
             ({"protocol": "tcp", "port_range": 22, "description": "d" * 129}, "description"),
             ({"protocol": "", "port_range": 22}, "protocol"),
+            ({"protocol": "sctp", "port_range": 22}, "protocol"),
+            ({"protocol": "tcp ", "port_range": 22}, "protocol"),
+            ({"protocol": 6, "port_range": 22}, "protocol"),
         ],
     )
     def test_invalid_rules_cannot_be_built(self, options: dict[str, Any], argument: str) -> None:
         with pytest.raises(ValidationError) as raised:
             FirewallRule(**options)
         assert raised.value.argument == argument
+
+    def test_protocol_names_are_case_insensitive(self) -> None:
+        assert FirewallRule("TCP", 22).protocol is NetworkProtocol.TCP
+
+    @pytest.mark.parametrize("ports", [["22", "22"], [22.0, 22], [True, 22], [22]])
+    def test_server_ports_must_be_integers(self, ports: list[Any]) -> None:
+        data = {"protocol": "tcp", "port_range": ports, "source_network": "0.0.0.0/0"}
+        with pytest.raises(MalformedResponseError):
+            structure(Client(api_key="k")._converter, data, FirewallRule, "a rule")
 
     def test_rules_from_the_server_are_kept_even_if_unusual(self) -> None:
         client = Client(api_key="k")
@@ -198,7 +217,72 @@ MERGE_CASES = [
         [rule("tcp", (22, 25))],
         id="several-wanted",
     ),
+    pytest.param(
+        [rule("tcp", (22, 22), text="SSH"), rule("tcp", (23, 23), text="telnet")],
+        [rule("tcp", (22, 22))],
+        [rule("tcp", (22, 22), text="SSH"), rule("tcp", (23, 23), text="telnet")],
+        id="covered-next-to-an-adjacent-rule-changes-nothing",
+    ),
+    pytest.param(
+        [rule("tcp", (22, 22), text="a"), rule("tcp", (22, 22), text="b")],
+        [rule("tcp", (22, 22))],
+        [rule("tcp", (22, 22), text="a"), rule("tcp", (22, 22), text="b")],
+        id="covered-by-duplicates-changes-nothing",
+    ),
+    pytest.param(
+        [rule("tcp", (20, 25)), rule("tcp", (26, 30))],
+        [rule("tcp", (24, 27))],
+        [rule("tcp", (20, 25)), rule("tcp", (26, 30))],
+        id="covered-by-two-rules-together",
+    ),
+    pytest.param(
+        [rule("all", (1, 65535))],
+        [rule("tcp", (22, 22)), rule("icmp", None)],
+        [rule("all", (1, 65535))],
+        id="all-covers-tcp-and-icmp",
+    ),
+    pytest.param(
+        [rule("tcp", (22, 22))],
+        [rule("tcp", (22, 22), "1.2.3.4/32")],
+        [rule("tcp", (22, 22))],
+        id="anyone-covers-one-address",
+    ),
+    pytest.param(
+        [rule("tcp", (22, 22), "1.2.3.4/32")],
+        [rule("tcp", (22, 22))],
+        [rule("tcp", (22, 22), "1.2.3.4/32"), rule("tcp", (22, 22))],
+        id="one-address-does-not-cover-anyone",
+    ),
+    pytest.param(
+        [rule("tcp", (65534, 65534))],
+        [rule("tcp", (65535, 65535))],
+        [rule("tcp", (65534, 65535))],
+        id="top-of-the-port-range",
+    ),
+    pytest.param(
+        [],
+        [rule("tcp", (80, 80), text="web"), rule("tcp", (81, 81), text="alt")],
+        [rule("tcp", (80, 81), text="web; alt")],
+        id="wanted-descriptions-joined",
+    ),
 ]
+
+
+def server_rule(protocol: str, ports: list[int] | None, text: str) -> FirewallRule:
+    data: dict[str, Any] = {
+        "protocol": protocol,
+        "source_network": "0.0.0.0/0",
+        "description": text,
+    }
+    if ports is not None:
+        data["port_range"] = ports
+    return FirewallRule._from_api(data)
+
+
+def test_rules_that_cannot_merge_are_kept_in_place() -> None:
+    odd = [server_rule("tcp", None, "no ports"), server_rule("tcp", [30, 20], "reversed")]
+    merged = merge_rules([*odd, rule("tcp", (22, 22), text="ssh")], [rule("tcp", (23, 23))])
+    assert merged == [*odd, rule("tcp", (22, 23), text="ssh")]
 
 
 @pytest.mark.parametrize(("existing", "wanted", "expected"), MERGE_CASES)
@@ -280,6 +364,7 @@ class TestAllow:
             ("22", {}, "ports"),
             (22, {"source": "10.0.0.0/33"}, "source_network"),
             (22, {"protocol": "icmp"}, "port_range"),
+            (22, {"protocol": "tcp "}, "protocol"),
         ],
     )
     def test_bad_input_fails_before_reading(

@@ -13,6 +13,7 @@ from lambdacloud import (
     Client,
     Filesystem,
     FilesystemMount,
+    FirewallRuleset,
     InstanceStatus,
     InsufficientCapacityError,
     LaunchAbortedError,
@@ -341,7 +342,34 @@ class TestLaunch:
             client.instances.launch(
                 "gpu_1x_a10", ssh_key="k", region="us-west-1", filesystem_mounts={east: "/data/x"}
             )
+        ruleset = client._converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
+        assert ruleset.region.name == "us-east-1"
+        with pytest.raises(ValidationError, match="region"):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="k", region="us-west-1", firewall_rulesets=[ruleset]
+            )
+        with pytest.raises(ValidationError, match="different regions"):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="k", filesystems=[west], firewall_rulesets=[ruleset]
+            )
         assert len(mocked.calls) == 0
+
+    def test_region_none_follows_the_firewall_rulesets(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        ruleset = client._converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
+        mocked.get(f"{API}/instance-types", json=load("instance_types"))
+        expect_launch(
+            mocked,
+            {
+                "region_name": "us-east-1",
+                "instance_type_name": "gpu_1x_a10",
+                "ssh_key_names": ["k"],
+                "firewall_rulesets": [{"id": ruleset.id}],
+            },
+        )
+        mocked.get(INSTANCE_URL, json=load("instance_booting"))
+        client.instances.launch("gpu_1x_a10", ssh_key="k", firewall_rulesets=[ruleset])
 
     def test_region_none_without_capacity_names_the_type_and_sends_no_launch(
         self, client: Client, mocked: responses.RequestsMock

@@ -32,8 +32,18 @@ def assert_no_secret(text: str) -> None:
         (200, json.dumps({"echo": USER_DATA})),
         (400, json.dumps({"error": {"code": "x", "message": json.dumps(USER_DATA)}})),
         (400, json.dumps({"error": {"code": "x", "message": html.escape(USER_DATA)}})),
+        (400, json.dumps({"error": {"code": "x", "message": f"bad near: {USER_DATA[:40]}"}})),
+        (400, json.dumps({"error": {"code": "x", "message": f"line 2: {USER_DATA[20:52]}…"}})),
     ],
-    ids=["json-echo", "html-echo", "2xx-echo", "json-escaped-message", "html-escaped-message"],
+    ids=[
+        "json-echo",
+        "html-echo",
+        "2xx-echo",
+        "json-escaped-message",
+        "html-escaped-message",
+        "partial-start",
+        "partial-middle",
+    ],
 )
 def test_escaped_echoes_of_user_data_are_not_shown(
     client: Client, mocked: responses.RequestsMock, status: int, body: str
@@ -41,8 +51,11 @@ def test_escaped_echoes_of_user_data_are_not_shown(
     mocked.post(f"{API}/instance-operations/launch", status=status, body=body)
     with pytest.raises(LambdaCloudError) as raised:
         client.instances.launch("gpu_1x_a10", region="r", ssh_key="k", user_data=USER_DATA)
-    assert_no_secret(str(raised.value))
-    assert_no_secret(repr(raised.value))
+    for text in (str(raised.value), repr(raised.value)):
+        assert_no_secret(text)
+        for secret in (USER_DATA, " ".join(USER_DATA.split())):
+            runs = [secret[i : i + 8] for i in range(len(secret) - 7)]
+            assert [run for run in runs if run in text] == []
 
 
 @pytest.mark.parametrize("auth", ["bearer", "basic"])

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import io
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import responses
 from responses import matchers
 
@@ -13,6 +15,7 @@ from lambdacloud import (
     Attachment,
     AttachmentUploadStatus,
     Client,
+    LambdaCloudError,
     MalformedResponseError,
     ServerError,
     Ticket,
@@ -28,6 +31,8 @@ ATTACHMENT_ID = "6a7b8c9d0e1f4a2b8c3d4e5f6a7b8c9d"
 TICKET_URL = f"{API}/tickets/{TICKET_ID}"
 ATTACHMENTS_URL = f"{TICKET_URL}/attachments"
 UPLOAD_URL = "https://storage.example.com/uploads/6a7b8c9d"
+UPLOAD_SIGNATURE = "c3d4a9e1f0b2476d8e5a1c9b7f3e2d1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"
+DOWNLOAD_SIGNATURE = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0"
 
 
 class TestTickets:
@@ -259,8 +264,8 @@ class TestAttachments:
         assert upload.attachment_id == ATTACHMENT_ID
         assert upload.upload_method == "PUT"
         assert upload.expires_in == 900
-        assert "presigned-secret-signature" in upload.upload_url
-        assert "presigned-secret-signature" not in repr(upload)
+        assert UPLOAD_SIGNATURE in upload.upload_url
+        assert UPLOAD_SIGNATURE not in repr(upload)
 
     @pytest.mark.parametrize("size", [0, -1, 1.5, True])
     def test_initiate_checks_the_size(
@@ -283,7 +288,7 @@ class TestAttachments:
         download = attachment.download_url()
         assert download.expires_in == 300
         assert download.download_url.startswith("https://storage.example.com/")
-        assert "download-secret-signature" not in repr(download)
+        assert DOWNLOAD_SIGNATURE not in repr(download)
         assert attachment.delete() is None
 
 
@@ -307,6 +312,31 @@ def expect_attach(
     )
     mocked.add(method, UPLOAD_URL, status=200, body="")
     mocked.post(f"{ATTACHMENTS_URL}/{ATTACHMENT_ID}/complete", json=load("attachment"))
+
+
+class Unseekable(io.RawIOBase):
+    """A pipe-like stream: it can be read once, not rewound."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = io.BytesIO(content)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._content.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def uploaded(mocked: responses.RequestsMock) -> list[bytes]:
+    """The bytes each upload to storage carried."""
+    bodies = []
+    for call in mocked.calls:
+        if call.request.url.startswith(UPLOAD_URL):
+            body = call.request.body
+            bodies.append(body.read() if hasattr(body, "read") else bytes(body or b""))
+    return bodies
 
 
 class TestAttach:
@@ -338,27 +368,42 @@ class TestAttach:
         client.tickets.attach(
             TICKET_ID, handle, filename="dmesg.log", content_type="application/x-log"
         )
+        assert uploaded(mocked) == [b"kernel: oom"]
 
-    def test_failed_upload_is_an_error_and_not_completed(
+    @pytest.mark.parametrize(
+        "content",
+        [b"kernel: oom", bytearray(b"kernel: oom"), Unseekable(b"kernel: oom")],
+        ids=["bytes", "bytearray", "unseekable-stream"],
+    )
+    def test_attach_bytes_and_streams(
+        self, client: Client, mocked: responses.RequestsMock, content: Any
+    ) -> None:
+        expect_attach(mocked, "PUT", 11, "application/octet-stream")
+        client.tickets.attach(TICKET_ID, content, filename="dmesg.log")
+        assert uploaded(mocked) == [b"kernel: oom"]
+
+    def test_failed_upload_is_an_error_and_the_pending_attachment_is_removed(
         self, mocked: responses.RequestsMock
     ) -> None:
         client = Client(api_key=API_KEY, max_retries=0)
         mocked.post(ATTACHMENTS_URL, json=load("attachment_initiated"))
         mocked.put(UPLOAD_URL, status=503, body="<Error><Code>SlowDown</Code></Error>")
+        mocked.delete(f"{ATTACHMENTS_URL}/{ATTACHMENT_ID}", json=load("empty"))
         with pytest.raises(ServerError, match="SlowDown"):
             client.tickets.attach(TICKET_ID, io.BytesIO(b"x"), filename="dmesg.log")
-        assert len(mocked.calls) == 2
+        assert [c.request.method for c in mocked.calls] == ["POST", "PUT", "DELETE"]
 
-    def test_a_rewindable_upload_is_retried(
-        self, client: Client, mocked: responses.RequestsMock
+    @pytest.mark.parametrize("content", [io.BytesIO(b"kernel: oom"), Unseekable(b"kernel: oom")])
+    def test_a_retried_upload_sends_the_whole_file_again(
+        self, client: Client, mocked: responses.RequestsMock, content: Any
     ) -> None:
         mocked.post(ATTACHMENTS_URL, json=load("attachment_initiated"))
         mocked.put(UPLOAD_URL, status=500, body="")
+        mocked.put(UPLOAD_URL, status=429, body="")
         mocked.put(UPLOAD_URL, status=200, body="")
         mocked.post(f"{ATTACHMENTS_URL}/{ATTACHMENT_ID}/complete", json=load("attachment"))
-        client.tickets.attach(TICKET_ID, io.BytesIO(b"kernel: oom"), filename="dmesg.log")
-        bodies = [c.request.body for c in mocked.calls if c.request.method == "PUT"]
-        assert len(bodies) == 2
+        client.tickets.attach(TICKET_ID, content, filename="dmesg.log")
+        assert uploaded(mocked) == [b"kernel: oom"] * 3
 
     def test_unknown_upload_method(self, client: Client, mocked: responses.RequestsMock) -> None:
         initiated = load("attachment_initiated")
@@ -387,3 +432,94 @@ class TestAttach:
             client.tickets.attach(TICKET_ID, file, **options)
         assert raised.value.argument == argument
         assert len(mocked.calls) == 0
+
+
+class TestNoCredentialsLeaveForStorage:
+    @pytest.mark.parametrize("setting", ["headers", "auth", "netrc"])
+    def test_upload_carries_no_authorization_whatever_the_session_says(
+        self,
+        mocked: responses.RequestsMock,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+        setting: str,
+    ) -> None:
+        session = requests.Session()
+        if setting == "headers":
+            session.headers["Authorization"] = "Bearer someone-elses-token"
+        elif setting == "auth":
+            session.auth = ("user", "password")
+        else:
+            netrc = tmp_path / "netrc"
+            netrc.write_text("default login user password hunter2\n")
+            monkeypatch.setenv("NETRC", str(netrc))
+        client = Client(api_key=API_KEY, session=session)
+        expect_attach(mocked, "PUT", 11, "application/octet-stream")
+        client.tickets.attach(TICKET_ID, b"kernel: oom", filename="dmesg.log")
+        (upload,) = [c.request for c in mocked.calls if c.request.url.startswith(UPLOAD_URL)]
+        assert "Authorization" not in upload.headers
+        api_calls = [c.request for c in mocked.calls if c.request.url.startswith(API)]
+        assert {r.headers["Authorization"] for r in api_calls} == {f"Bearer {API_KEY}"}
+
+    def test_presigned_signature_stays_out_of_errors_and_logs(
+        self, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        client = Client(api_key=API_KEY, max_retries=0)
+        mocked.post(ATTACHMENTS_URL, json=load("attachment_initiated"))
+        echo = (
+            "<Error><Code>SignatureDoesNotMatch</Code>"
+            f"<SignatureProvided>{UPLOAD_SIGNATURE}</SignatureProvided></Error>"
+        )
+        mocked.put(UPLOAD_URL, status=403, body=echo)
+        mocked.delete(f"{ATTACHMENTS_URL}/{ATTACHMENT_ID}", json=load("empty"))
+        with pytest.raises(LambdaCloudError) as raised:
+            client.tickets.attach(TICKET_ID, b"x", filename="a.log")
+        assert "SignatureDoesNotMatch" in str(raised.value)
+        assert UPLOAD_SIGNATURE not in str(raised.value)
+        assert UPLOAD_SIGNATURE not in caplog.text
+        assert "storage.example.com" in caplog.text
+
+    def test_an_unusable_upload_url(self, client: Client, mocked: responses.RequestsMock) -> None:
+        initiated = load("attachment_initiated")
+        initiated["data"]["upload_url"] = "http://[::1/broken"
+        mocked.post(ATTACHMENTS_URL, json=initiated)
+        mocked.delete(f"{ATTACHMENTS_URL}/{ATTACHMENT_ID}", json=load("empty"))
+        with pytest.raises(MalformedResponseError, match="upload URL"):
+            client.tickets.attach(TICKET_ID, b"x", filename="a.log")
+
+
+def test_an_accepted_update_needs_no_envelope(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.patch(TICKET_URL, status=202, body="")
+    mocked.patch(TICKET_URL, status=202, json={})
+    assert client.tickets.update(TICKET_ID, priority="low") is None
+    assert client.tickets.update(TICKET_ID, priority="low") is None
+
+
+def test_an_error_envelope_on_an_update_is_still_an_error(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.patch(
+        TICKET_URL, status=200, json={"error": {"code": "global/not-found", "message": "no"}}
+    )
+    with pytest.raises(LambdaCloudError):
+        client.tickets.update(TICKET_ID, priority="low")
+
+
+def test_the_ticket_iterator_stops_on_a_repeated_token(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    page = {"data": {"tickets": [], "page_token": "same"}}
+    mocked.get(f"{API}/tickets", json=page)
+    with pytest.raises(MalformedResponseError, match="same page token"):
+        for _ in zip(client.tickets.list(), range(100), strict=False):
+            pass
+    assert len(mocked.calls) == 2
+
+
+def test_only_the_documented_request_types_can_be_created(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    with pytest.raises(ValidationError, match="type"):
+        client.tickets.create(subject="s", description="d", type="automated_event")
