@@ -44,7 +44,8 @@ class AuditEvent:
 
     Attributes:
         event_id: The event's id.
-        event_time: When it happened.
+        event_time: When it happened, as the API wrote it (an ISO 8601 string; the API
+            document types it as a plain string). :attr:`occurred_at` parses it.
         service_name: The service in which the action was performed.
         resource_name: The type of resource affected.
         action: What was done.
@@ -64,7 +65,7 @@ class AuditEvent:
     """
 
     event_id: str
-    event_time: datetime
+    event_time: str
     service_name: str
     resource_name: str
     action: str
@@ -81,6 +82,14 @@ class AuditEvent:
     surface: str | None = None
     result: AuditResult | None = None
     additional_details: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """``event_time`` as an aware ``datetime``; ``None`` if it is not ISO 8601."""
+        try:
+            return parse_datetime(self.event_time)
+        except ValueError:
+            return None
 
 
 @attrs.frozen

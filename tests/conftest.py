@@ -14,6 +14,8 @@ import responses
 from lambdacloud import Client, _retry
 from lambdacloud._converter import make_converter
 
+from .spec import request_violation
+
 API = "https://cloud.lambda.ai/api/v1"
 API_KEY = "secret_test-key_6b2d0a9f1c3e4d5b8a7f6e5d4c3b2a19"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,6 +58,24 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def requests_follow_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request a test sends to the API through the mocks must be one the 1.10.0
+    document accepts: path, method, query, JSON body and an Authorization header."""
+    original = responses.RequestsMock._on_request
+
+    def checked(self: responses.RequestsMock, adapter: Any, request: Any, **kwargs: Any) -> Any:
+        if "/api/" in (request.url or ""):
+            violation = request_violation(request)
+            if violation is not None:
+                raise AssertionError(
+                    f"{request.method} {request.url} breaks the API document: {violation}"
+                )
+        return original(self, adapter, request, **kwargs)
+
+    monkeypatch.setattr(responses.RequestsMock, "_on_request", checked)
 
 
 @pytest.fixture(autouse=True)

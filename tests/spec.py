@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -21,6 +24,32 @@ METHODS = ("get", "put", "post", "patch", "delete")
 def document(version: str = "1.10.0") -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((OPENAPI / f"lambda-cloud-api-{version}.json").read_text())
     return loaded
+
+
+@cache
+def _openapi(version: str) -> OpenAPI:
+    return OpenAPI.from_dict(copy.deepcopy(document(version)))
+
+
+def request_violation(request: requests.PreparedRequest, version: str = "1.10.0") -> str | None:
+    """Why the document would reject this request (path, method, query, body, auth), or None.
+
+    The request is checked as if it were sent to the document's server, whatever host and
+    path prefix the test client used.
+    """
+    url = request.url or ""
+    start = url.find("/api/")
+    canonical = request.copy()
+    canonical.url = "https://cloud.lambda.ai" + url[start:]
+    try:
+        _openapi(version).validate_request(RequestsOpenAPIRequest(canonical))
+    except Exception as error:  # noqa: BLE001 - every kind of violation is reported the same way
+        cause = error.__cause__
+        detail = f"{error}" + (
+            f" ({cause})" if cause is not None and str(cause) != str(error) else ""
+        )
+        return detail
+    return None
 
 
 def operations(version: str = "1.10.0") -> list[tuple[str, str]]:
@@ -70,4 +99,8 @@ def response_validator(
     operation = document(version)["paths"][path][method.lower()]
     schema = operation["responses"][status]["content"]["application/json"]["schema"]
     rooted = json.loads(json.dumps(_closed(schema)).replace('"#/components', '"doc#/components'))
-    return jsonschema.Draft202012Validator(rooted, registry=_registry(version))
+    return jsonschema.Draft202012Validator(
+        rooted,
+        registry=_registry(version),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )

@@ -31,7 +31,8 @@ def test_follows_page_tokens_to_the_end(client: Client, mocked: responses.Reques
     assert [e.action for e in events] == ["launch", "delete", "create"]
     first, second, third = events
     assert isinstance(first, AuditEvent)
-    assert first.event_time == datetime(2025, 6, 1, 10, 20, 30, tzinfo=timezone.utc)
+    assert first.event_time == "2025-06-01T10:20:30Z"
+    assert first.occurred_at == datetime(2025, 6, 1, 10, 20, 30, tzinfo=timezone.utc)
     assert first.resource_lrns == (
         "lrn:lambda:cloud:us-east-1:instance/0920582c7ff041399e34823a0be62549",
     )
@@ -170,3 +171,14 @@ def test_bad_filters_fail_at_the_call_before_any_request(
         client.audit_events.list(**options)
     assert raised.value.argument == argument
     assert len(mocked.calls) == 0
+
+
+def test_event_time_is_kept_as_sent_and_parsed_when_it_can_be(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    odd = load("audit_events_page2")
+    odd["data"][0]["event_time"] = "sometime on Tuesday"
+    mocked.get(URL, json=odd)
+    (event,) = client.audit_events.list()
+    assert event.event_time == "sometime on Tuesday"
+    assert event.occurred_at is None

@@ -191,15 +191,17 @@ def test_audit_events_record_changes_only_and_page(client: Client) -> None:
     key = client.ssh_keys.create("other")
     key.delete()
     events = list(client.audit_events.list())
-    assert [(e.resource_name, e.action) for e in events] == [
-        ("ssh-key", "create"),
-        ("filesystem", "create"),
-        ("ssh-key", "create"),
-        ("ssh-key", "delete"),
+    assert [(e.service_name, e.resource_name, e.action) for e in events] == [
+        ("cloud", "ssh_key", "created"),
+        ("cloud", "filesystem", "created"),
+        ("cloud", "ssh_key", "created"),
+        ("cloud", "ssh_key", "deleted"),
     ]
     assert events[0].client_user_agent is not None
     assert events[0].client_user_agent.startswith("lambdacloud-client/")
-    assert [e.action for e in client.audit_events.list(resource_type="filesystem")] == ["create"]
+    filesystems = client.audit_events.list(resource_type="cloud.filesystem")
+    assert [e.action for e in filesystems] == ["created"]
+    assert list(client.audit_events.list(resource_type="filesystem")) == []
     later = datetime.now(timezone.utc) + timedelta(days=1)
     assert list(client.audit_events.list(start=later)) == []
 
@@ -295,3 +297,188 @@ def test_the_clock_runs_in_real_time_and_jumps() -> None:
     assert frozen() == 0.0
     frozen.sleep(2.5)
     assert frozen() == 2.5
+
+
+def test_preempted_instances_can_be_terminated(cloud: FakeLambdaCloud, client: Client) -> None:
+    instance = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+    cloud.preempt(instance.id)
+    with pytest.raises(ValueError, match="preempted"):
+        cloud.preempt(instance.id)
+    assert [i.status for i in client.instances.list()] == ["preempted"]
+    instance.terminate()
+    cloud.advance(10)
+    assert instance.refresh().status == "terminated"
+    assert client.instances.list() == []
+    with pytest.raises(ValueError, match="terminated"):
+        cloud.preempt(instance.id)
+
+
+def test_a_restart_keeps_the_addresses(cloud: FakeLambdaCloud, client: Client) -> None:
+    instance = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+    cloud.advance(60)
+    address, hostname = instance.refresh().ip, instance.hostname
+    assert address is not None
+    assert instance.restart().status == "booting"
+    assert (instance.ip, instance.hostname) == (address, hostname)
+    assert instance.actions.restart is not None
+    assert instance.actions.restart.available is False
+
+
+def test_images_follow_region_and_architecture(cloud: FakeLambdaCloud, client: Client) -> None:
+    images = client.images.list()
+    assert {i.architecture for i in images} == {"x86_64", "arm64"}
+    arm = client.instances.launch("gpu_1x_gh200", ssh_key="me", region="us-east-3")
+    (image,) = [i for i in images if arm.image is not None and i.id == arm.image.id]
+    assert (image.architecture, image.region.name) == ("arm64", "us-east-3")
+    elsewhere = next(i for i in images if i.region.name == "us-east-1")
+    with pytest.raises(InvalidParametersError):
+        client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1", image=elsewhere)
+    with pytest.raises(InvalidParametersError):
+        client.request("POST", LAUNCH, json=launch_body(image={}))
+    arm.terminate()
+    cloud.advance(10)
+    assert arm.refresh().image is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"Content-Type": "application/json"}, b"{not json"),
+        ({"Content-Type": "application/json"}, b"[1, 2]"),
+        ({"Content-Type": "application/json"}, b"[" * 50_000),
+        ({"Content-Length": "abc"}, b""),
+        ({"Content-Length": "-1"}, b""),
+        ({"Content-Length": str(64 * 1024 * 1024)}, b""),
+    ],
+)
+def test_unreadable_requests_get_a_400(
+    cloud: FakeLambdaCloud, headers: dict[str, str], body: bytes
+) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", int(cloud.url.rsplit(":", 1)[1]), timeout=5
+    )
+    connection.putrequest("POST", "/api/v1/ssh-keys")
+    connection.putheader("Authorization", f"Bearer {cloud.api_key}")
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    if "Content-Length" not in headers:
+        connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body)
+    response = connection.getresponse()
+    assert response.status == 400
+    assert b"global/invalid-parameters" in response.read()
+    connection.close()
+    assert cloud.client().ssh_keys.list() == []
+
+
+def test_chunked_bodies_are_read(cloud: FakeLambdaCloud) -> None:
+    import requests
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": '
+        yield b'"chunked"}'
+
+    answer = requests.post(
+        f"{cloud.url}/api/v1/ssh-keys",
+        data=chunks(),
+        headers={"Authorization": f"Bearer {cloud.api_key}", "Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    assert [k.name for k in cloud.client().ssh_keys.list()] == ["chunked"]
+
+
+def test_other_methods_get_the_envelope(cloud: FakeLambdaCloud) -> None:
+    import requests
+
+    auth = {"Authorization": f"Bearer {cloud.api_key}"}
+    head = requests.head(f"{cloud.url}/api/v1/regions", headers=auth, timeout=5)
+    assert head.status_code == 404
+    assert head.content == b""
+    options = requests.options(f"{cloud.url}/api/v1/regions", headers=auth, timeout=5)
+    assert options.json()["error"]["code"] == "global/not-found"
+
+
+def test_error_paths_follow_the_document(cloud: FakeLambdaCloud, client: Client) -> None:
+    missing = "0" * 32
+    for call in (
+        lambda: client.instances.terminate(missing),
+        lambda: client.instances.restart(missing),
+        lambda: client.instances.update(missing, name="x"),
+        lambda: client.firewall_rulesets.get(missing),
+        lambda: client.firewall_rulesets.update(missing, name="x"),
+        lambda: client.firewall_rulesets.delete(missing),
+        lambda: client.filesystems.delete(missing),
+    ):
+        with pytest.raises(NotFoundError):
+            call()
+    with pytest.raises(InvalidParametersError):
+        client.request("GET", "/audit-events", params={"page_token": "not-ours"})
+    with pytest.raises(InvalidParametersError):
+        client.request("POST", "/instance-operations/terminate", json={"instance_ids": []})
+
+
+class TestFaultDetails:
+    def test_default_codes_follow_the_status(self, cloud: FakeLambdaCloud, client: Client) -> None:
+        cloud.inject(status=404, path="/regions")
+        cloud.inject(status=409, path="/regions")
+        with pytest.raises(NotFoundError) as not_found:
+            client.regions.list()
+        assert not_found.value.code == "global/not-found"
+        with pytest.raises(ConflictError) as conflict:
+            client.regions.list()
+        assert conflict.value.code == "global/conflict"
+
+    def test_paths_match_whole_segments(self, cloud: FakeLambdaCloud, client: Client) -> None:
+        fault = cloud.inject(status=503, path="/ssh-key")
+        assert client.ssh_keys.list()
+        assert fault.hits == 0
+
+    def test_headers_alone_are_added_to_the_real_answer(self, cloud: FakeLambdaCloud) -> None:
+        import requests
+
+        cloud.inject(headers={"X-Request-Id": "abc"}, path="/regions")
+        answer = requests.get(
+            f"{cloud.url}/api/v1/regions",
+            headers={"Authorization": f"Bearer {cloud.api_key}"},
+            timeout=5,
+        )
+        assert answer.status_code == 200
+        assert answer.headers["X-Request-Id"] == "abc"
+
+    def test_a_truncated_launch_launches_once(self, cloud: FakeLambdaCloud, client: Client) -> None:
+        cloud.inject(truncate=True, method="POST", path=LAUNCH)
+        retrying = cloud.client()
+        with pytest.raises(APIConnectionError, match="may have been accepted"):
+            retrying.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+        assert cloud.count("POST", LAUNCH) == 1
+        assert len(client.instances.list()) == 1
+
+
+def test_refused_requests_do_not_book_the_launch_slot() -> None:
+    with FakeLambdaCloud(rate_limits=True, burst=1, clock=FakeClock(frozen=True)) as limited:
+        client = limited.client()  # absorbs 429s by sleeping on the fake clock
+        client.ssh_keys.create("me")  # takes the only token
+        client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+        launches = [r for r in limited.requests if r.path.endswith(LAUNCH)]
+        # Refused for want of a token (retry after 1 s), then accepted: not held for 12 s.
+        assert [r.status for r in launches] == [429, 200]
+    with pytest.raises(ValueError, match="burst"):
+        FakeLambdaCloud(rate_limits=True, burst=0)
+
+
+def test_stop_ends_every_connection_and_thread() -> None:
+    import threading
+
+    before = threading.active_count()
+    cloud = FakeLambdaCloud().start()
+    client = cloud.client(max_retries=0)
+    client.ssh_keys.create("me")
+    cloud.stop()
+    with pytest.raises(APIConnectionError):
+        client.ssh_keys.create("after-stop")
+    assert threading.active_count() == before
+    with pytest.raises(RuntimeError, match="stopped"):
+        cloud.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -132,7 +131,9 @@ OPERATIONS: dict[tuple[str, str], tuple[Callable[[Client], Any], Callable[[], An
         lambda: load("attachments"),
     ),
     ("POST", "/api/v1/tickets/{ticket_id}/attachments"): (
-        lambda c: c.tickets.attach(TICKET, io.BytesIO(b"log"), filename="a.log"),
+        lambda c: c.tickets.initiate_attachment_upload(
+            TICKET, filename="a.log", content_type="text/plain", size_bytes=3
+        ),
         lambda: load("attachment_initiated"),
     ),
     ("POST", "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete"): (
@@ -173,7 +174,6 @@ def test_operation_is_reached_by_its_method(
             202 if (other_method, other_path) == ("PATCH", "/api/v1/tickets/{ticket_id}") else 200
         )
         mocked.add(other_method, pattern(other_path), json=answer(), status=status)
-    mocked.add("PUT", "https://storage.example.com/uploads/6a7b8c9d", status=200)
     call, _ = OPERATIONS[(method, path)]
     call(client)
     wanted = pattern(path)

@@ -45,6 +45,8 @@ def test_the_whole_story(cloud: FakeLambdaCloud) -> None:
     client = cloud.client()
 
     # Look up types and capacity.
+    assert client.images.list()
+    assert client.regions.list()
     types = {t.name: t for t in client.instance_types.list()}
     a10 = types["gpu_1x_a10"]
     assert a10.price_per_hour > 0
@@ -98,8 +100,11 @@ def test_the_whole_story(cloud: FakeLambdaCloud) -> None:
     assert client.ssh_keys.list() == []
 
     actions = [(e.resource_name, e.action) for e in client.audit_events.list()]
-    assert ("instance", "launch") in actions
-    assert ("instance", "terminate") in actions
+    assert ("instance", "launched") in actions
+    assert ("instance", "terminated") in actions
+    launched = [e for e in client.audit_events.list(resource_type="cloud.instance")]
+    assert {e.action for e in launched} == {"launched", "updated", "terminated"}
+    assert launched[0].resource_lrns == (f"lrn:cloud:instance:{instance.id}",)
     assert_conforms(cloud)
 
 

@@ -82,14 +82,14 @@ def add_ssh_key(world: World, request: Request) -> JSON:
             raise invalid("public_key is not an OpenSSH public key.")
         answer = {**key, "public_key": public_key}
     world.ssh_keys[key["id"]] = {**key, "public_key": public_key}
-    world.record(request, "ssh-key", "create", [key["id"]])
+    world.record(request, "ssh_key", "created", [key["id"]])
     return {"data": answer}
 
 
 def delete_ssh_key(world: World, request: Request, id: str) -> JSON:
     if world.ssh_keys.pop(id, None) is None:
         raise missing(f"SSH key {id}", code="global/not-found")
-    world.record(request, "ssh-key", "delete", [id])
+    world.record(request, "ssh_key", "deleted", [id])
     return {"data": {}}
 
 
@@ -126,7 +126,7 @@ def create_filesystem(world: World, request: Request) -> JSON:
         "bytes_used": 0,
     }
     world.filesystems[filesystem_id] = filesystem
-    world.record(request, "filesystem", "create", [filesystem_id], str(region))
+    world.record(request, "filesystem", "created", [filesystem_id])
     return {"data": _filesystem_json(world, filesystem)}
 
 
@@ -142,7 +142,7 @@ def delete_filesystem(world: World, request: Request, id: str) -> JSON:
             "Terminate the instances that mount it first.",
         )
     del world.filesystems[id]
-    world.record(request, "filesystem", "delete", [id], filesystem["region"]["name"])
+    world.record(request, "filesystem", "deleted", [id])
     return {"data": {"deleted_ids": [id]}}
 
 

@@ -70,7 +70,9 @@ CAPACITY: dict[tuple[str, str], int] = {
     ("gpu_8x_a100_80gb_sxm4", "asia-northeast-1"): 1,
 }
 
-# family: (name, version, description); every x86 image is offered in every region.
+# family: (name, version, description); every family has an x86_64 image in every region,
+# and an arm64 one in the regions that have arm64 machines.
+ARM64_REGIONS = ("us-east-3",)
 IMAGE_FAMILIES: dict[str, tuple[str, str, str]] = {
     "lambda-stack-24-04": ("lambda-stack-24.04", "24.04.2", "Lambda Stack 24.04"),
     "lambda-stack-22-04": ("lambda-stack-22.04", "22.04.5", "Lambda Stack 22.04"),

@@ -17,6 +17,7 @@ from lambdacloud.testing._server import (
     RateLimiter,
     RecordedRequest,
     serve,
+    shutdown,
 )
 from lambdacloud.testing._world import World
 
@@ -115,7 +116,12 @@ class FakeLambdaCloud:
         return f"FakeLambdaCloud(url={self.url!r})"
 
     def start(self) -> FakeLambdaCloud:
-        """Start serving on 127.0.0.1 on a free port; ``url`` says where."""
+        """Start serving on 127.0.0.1 on a free port; ``url`` says where.
+
+        A stopped fake cannot start again: make a new one.
+        """
+        if self._dispatcher.stopped.is_set():
+            raise RuntimeError("this FakeLambdaCloud was stopped; make a new one")
         if self._server is None:
             self._server, self._thread = serve("127.0.0.1", 0, self._dispatcher)
             host, port = self._server.server_address[:2]
@@ -123,12 +129,9 @@ class FakeLambdaCloud:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
+        """Stop serving: open connections are closed and nothing more is answered."""
+        if self._server is not None and self._thread is not None:
+            shutdown(self._server, self._thread)
             self._server = self._thread = None
 
     def __enter__(self) -> FakeLambdaCloud:
@@ -173,12 +176,19 @@ class FakeLambdaCloud:
             self._world.capacity[(instance_type, region)] = count
 
     def preempt(self, instance_id: str) -> None:
-        """Preempt a running instance: it becomes ``preempted`` and frees its capacity."""
+        """Preempt a running instance: it becomes ``preempted`` and frees its capacity.
+
+        A preempted instance stays listed until it is terminated, as on the real cloud.
+
+        Raises:
+            ValueError: The instance is not running (booting or active).
+        """
         with self._world.lock:
             instance = find(self._world, instance_id)
-            if self._world.running(instance):
-                key = (instance.type_name, instance.region)
-                self._world.capacity[key] = self._world.capacity.get(key, 0) + 1
+            if not self._world.running(instance):
+                raise ValueError(f"instance {instance_id} is {self._world.status(instance)}")
+            key = (instance.type_name, instance.region)
+            self._world.capacity[key] = self._world.capacity.get(key, 0) + 1
             instance.preempted = True
 
     def inject(
@@ -194,10 +204,15 @@ class FakeLambdaCloud:
         method: str | None = None,
         path: str | None = None,
     ) -> Fault:
-        """Make the next ``times`` matching requests misbehave, before auth and state.
+        """Make the next ``times`` matching requests misbehave.
+
+        A ``status`` or ``drop`` fault answers in place of the API, before auth and state,
+        as a proxy in front of it would; ``delay`` and ``truncate`` without a ``status``
+        let the request through (a truncated launch does launch) and spoil the answer.
 
         Args:
-            status: Answer with this status (and ``body``, by default an error envelope).
+            status: Answer with this status (and ``body``, by default an error envelope
+                with the code the API uses for that status).
             body: The body to answer with: text (sent as HTML when it starts with ``<``),
                 bytes, or JSON.
             headers: Headers to add (``Retry-After``...).
@@ -206,8 +221,8 @@ class FakeLambdaCloud:
             truncate: Send only half of the body, then reset the connection.
             times: How many matching requests misbehave.
             method: Only requests with this method.
-            path: Only requests whose path starts with this (``/instances`` means
-                ``/api/v1/instances``).
+            path: Only requests under this path (``/instances`` means ``/api/v1/instances``
+                and what is below it).
 
         Returns:
             The fault; ``hits`` counts the requests it has affected.
@@ -235,8 +250,18 @@ class FakeLambdaCloud:
         with self._dispatcher.lock:
             return list(self._dispatcher.recorded)
 
-    def count(self, method: str, path: str) -> int:
-        """How many answered requests had this method and path (``/instances`` style or full)."""
+    def count(self, method: str, path: str, *, status: int | None = None) -> int:
+        """How many answered requests had this method, path and (if given) status.
+
+        ``cloud.count("POST", "/instance-operations/launch", status=200)`` is how many
+        launches succeeded. Requests whose connection a fault dropped are not counted.
+        """
         if not path.startswith("/api/"):
             path = "/api/v1" + path
-        return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
+        return sum(
+            1
+            for r in self.requests
+            if r.method == method.upper()
+            and r.path == path
+            and (status is None or r.status == status)
+        )

@@ -31,7 +31,7 @@ def replace_rules(world: World, request: Request) -> JSON:
     if "data" not in body:
         raise invalid('The body must be {"data": [...rules]}.')
     world.firewall_rules = firewall_rules(body["data"])
-    world.record(request, "firewall-rules", "update", ["inbound"])
+    world.record(request, "firewall_rule", "replaced", ["inbound"])
     return {"data": [dict(rule) for rule in world.firewall_rules]}
 
 
@@ -56,7 +56,7 @@ def create_ruleset(world: World, request: Request) -> JSON:
         "created": world.timestamp(),
     }
     world.rulesets[ruleset_id] = ruleset
-    world.record(request, "firewall-ruleset", "create", [ruleset_id], str(region))
+    world.record(request, "firewall_ruleset", "created", [ruleset_id])
     return {"data": _ruleset_json(world, ruleset)}
 
 
@@ -73,12 +73,12 @@ def update_ruleset(world: World, request: Request, id: str) -> JSON:
         ruleset["name"] = name
     if rules is not None:
         ruleset["rules"] = rules
-    world.record(request, "firewall-ruleset", "update", [id], ruleset["region"]["name"])
+    world.record(request, "firewall_ruleset", "updated", [id])
     return {"data": _ruleset_json(world, ruleset)}
 
 
 def delete_ruleset(world: World, request: Request, id: str) -> JSON:
-    ruleset = _find(world, id)
+    _find(world, id)
     if _users(world, id):
         raise ApiError(
             400,
@@ -87,7 +87,7 @@ def delete_ruleset(world: World, request: Request, id: str) -> JSON:
             "Terminate all instances that are using the ruleset before deleting it.",
         )
     del world.rulesets[id]
-    world.record(request, "firewall-ruleset", "delete", [id], ruleset["region"]["name"])
+    world.record(request, "firewall_ruleset", "deleted", [id])
     return {"data": {}}
 
 
@@ -99,7 +99,7 @@ def update_global(world: World, request: Request) -> JSON:
     body = request.body if isinstance(request.body, dict) else {}
     if "rules" in body:
         world.global_rules = firewall_rules(body["rules"])
-    world.record(request, "firewall-ruleset", "update", ["global"])
+    world.record(request, "firewall_ruleset", "updated", ["global"])
     return {"data": _global_json(world)}
 
 
@@ -112,7 +112,7 @@ def audit_events(world: World, request: Request) -> JSON:
     matching = [
         event
         for event in world.audit
-        if (kind is None or event["resource_name"] == kind)
+        if (kind is None or f"{event['service_name']}.{event['resource_name']}" == kind)
         and (start is None or parse_datetime(event["event_time"]) >= start)
         and (end is None or parse_datetime(event["event_time"]) <= end)
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from lambdacloud.testing._catalog import DEFAULT_IMAGE_FAMILY
 from lambdacloud.testing._world import (
     HOSTNAME,
     JSON,
@@ -25,13 +26,15 @@ from lambdacloud.testing._world import (
 USER_DATA_MAX = 1024 * 1024
 
 
-def instance_json(world: World, instance: FakeInstance) -> JSON:
-    status = world.status(instance)
+def instance_json(world: World, instance: FakeInstance, status: str | None = None) -> JSON:
+    status = status or world.status(instance)
+    # A machine has addresses once it first booted (a restart keeps them) until it is gone.
+    addressed = world.booted(instance) and status not in ("terminated", "preempted")
     name, gpu, cents, vcpus, memory, storage, gpus, arch = world.instance_types[instance.type_name]
     data: JSON = {"id": instance.id}
     if instance.name is not None:
         data["name"] = instance.name
-    if status not in ("booting", "terminated"):
+    if addressed:
         data["ip"] = instance.ip
         data["private_ip"] = instance.private_ip
     data["status"] = status
@@ -47,9 +50,10 @@ def instance_json(world: World, instance: FakeInstance) -> JSON:
         "specs": {"vcpus": vcpus, "memory_gib": memory, "storage_gib": storage, "gpus": gpus},
         "architecture": arch,
     }
-    if instance.image is not None:
+    # The document: the image is absent once it cannot be resolved, as for a terminated one.
+    if instance.image is not None and status != "terminated":
         data["image"] = dict(instance.image)
-    if status in ("active", "unhealthy"):
+    if addressed and status != "terminating":
         data["hostname"] = instance.hostname or "ip-" + instance.ip.replace(".", "-")
         data["jupyter_token"] = instance.jupyter_token
         data["jupyter_url"] = (
@@ -67,10 +71,12 @@ def _actions(status: str) -> JSON:
     code, why = {
         "booting": ("vm-has-not-launched", "The instance has not launched yet."),
         "terminating": ("vm-is-terminating", "The instance is terminating."),
+        "terminated": ("vm-is-terminating", "The instance is terminated."),
+        "preempted": ("vm-is-terminating", "The instance was preempted."),
     }.get(status, ("vm-action-in-progress", "The instance cannot take actions now."))
     blocked = {"available": False, "reason_code": code, "reason_description": why}
     actions = {action: dict(blocked) for action in _ACTIONS}
-    if status == "booting":
+    if status in ("booting", "preempted"):
         actions["terminate"] = {"available": True}
     return actions
 
@@ -86,13 +92,10 @@ def find(world: World, instance_id: str) -> FakeInstance:
 
 
 def list_instances(world: World, request: Request) -> JSON:
-    cluster = request.query.get("cluster_id")
-    shown = [
-        instance_json(world, i)
-        for i in world.instances.values()
-        if world.status(i) != "terminated" and not cluster
-    ]
-    return {"data": shown}
+    if request.query.get("cluster_id"):
+        return {"data": []}  # the fake has no clusters
+    statuses = [(i, world.status(i)) for i in world.instances.values()]
+    return {"data": [instance_json(world, i, s) for i, s in statuses if s != "terminated"]}
 
 
 def get_instance(world: World, request: Request, id: str) -> JSON:
@@ -108,7 +111,7 @@ def update_instance(world: World, request: Request, id: str) -> JSON:
         instance.name = name
     if new_tags is not None:
         instance.tags = new_tags
-    world.record(request, "instance", "update", [instance.id], instance.region)
+    world.record(request, "instance", "updated", [instance.id])
     return {"data": instance_json(world, instance)}
 
 
@@ -146,7 +149,7 @@ def launch(world: World, request: Request) -> JSON:
                 "instance-operations/launch/file-system-in-wrong-region",
                 "A filesystem is in another region than the instance.",
             )
-    image = _image(world, body.get("image"))
+    image = _image(world, body.get("image"), region, world.instance_types[type_name][7])
     rulesets = [_ruleset(world, r, region) for r in objects(body, "firewall_rulesets")]
     new_tags = tags(body)
     if world.capacity.get((type_name, region), 0) < 1:
@@ -178,7 +181,7 @@ def launch(world: World, request: Request) -> JSON:
         jupyter_token=secrets.token_hex(16),
     )
     world.instances[instance.id] = instance
-    world.record(request, "instance", "launch", [instance.id], region)
+    world.record(request, "instance", "launched", [instance.id])
     return {"data": {"instance_ids": [instance.id]}}
 
 
@@ -188,8 +191,8 @@ def restart(world: World, request: Request) -> JSON:
         if world.status(instance) != "active":
             raise ApiError(409, "global/conflict", f"Instance {instance.id} is not active.")
     for instance in instances:
-        instance.ready_at = world.now() + world.restart_seconds
-        world.record(request, "instance", "restart", [instance.id], instance.region)
+        instance.restart_until = world.now() + world.restart_seconds
+        world.record(request, "instance", "restarted", [instance.id])
     return {"data": {"restarted_instances": [instance_json(world, i) for i in instances]}}
 
 
@@ -202,7 +205,7 @@ def terminate(world: World, request: Request) -> JSON:
             )
         if instance.terminate_at is None:
             instance.terminate_at = world.now()
-        world.record(request, "instance", "terminate", [instance.id], instance.region)
+        world.record(request, "instance", "terminated", [instance.id])
     return {"data": {"terminated_instances": [instance_json(world, i) for i in instances]}}
 
 
@@ -235,15 +238,33 @@ def _mount(world: World, entry: JSON) -> JSON:
     return {"mount_point": point, "file_system_id": fs_id}
 
 
-def _image(world: World, spec: Any) -> JSON | None:
+def _image(world: World, spec: Any, region: str, architecture: str) -> JSON:
+    """The image to boot: by id, or the family's image for the region and architecture."""
     if spec is None:
-        spec = {"family": "lambda-stack-24-04"}
-    if not isinstance(spec, dict):
-        raise invalid("image must be {id} or {family}.")
-    for image in world.images:
-        if image["id"] == spec.get("id") or image["family"] == spec.get("family"):
-            return {"id": image["id"], "family": image["family"]}
-    raise missing("Image")
+        spec = {"family": DEFAULT_IMAGE_FAMILY}
+    if not isinstance(spec, dict) or not (
+        isinstance(spec.get("id"), str) or isinstance(spec.get("family"), str)
+    ):
+        raise invalid('image must be {"id": ...} or {"family": ...}.')
+    if isinstance(spec.get("id"), str):
+        found = [i for i in world.images if i["id"] == spec["id"]]
+        if not found:
+            raise missing(f"Image {spec['id']}")
+        image = found[0]
+        if image["region"]["name"] != region or image["architecture"] != architecture:
+            raise invalid("The image is for another region or architecture.")
+    else:
+        found = [
+            i
+            for i in world.images
+            if i["family"] == spec["family"]
+            and i["region"]["name"] == region
+            and i["architecture"] == architecture
+        ]
+        if not found:
+            raise missing(f"Image family {spec['family']}")
+        image = found[0]
+    return {"id": image["id"], "family": image["family"]}
 
 
 def _ruleset(world: World, entry: JSON, region: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import re
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +60,9 @@ BAD_GATEWAY_HTML = (
 )
 
 
+MAX_BODY = 8 * 1024 * 1024
+
+
 @dataclass
 class Fault:
     """An injected misbehaviour for the next ``times`` matching requests."""
@@ -76,9 +79,12 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and (
-            self.path is None or path.startswith(self.path)
-        )
+        """The method, if set, and the path, if set, as a whole prefix of path segments."""
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.path is None:
+            return True
+        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
 
     @property
     def remaining(self) -> int:
@@ -102,6 +108,8 @@ class RateLimiter:
     """About one request per second with bursts, and one launch per 12 seconds."""
 
     def __init__(self, clock: Callable[[], float], burst: int) -> None:
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
         self.clock = clock
         self.burst = burst
         self.tokens = float(burst)
@@ -109,17 +117,24 @@ class RateLimiter:
         self.next_launch: float | None = None
 
     def check(self, method: str, path: str) -> float | None:
-        """Seconds to wait before this request would be accepted, or None to accept it now."""
+        """Seconds to wait before this request would be accepted, or None to accept it now.
+
+        A refused request uses up nothing: neither a token nor the launch slot.
+        """
         now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.updated))
         self.updated = now
-        if method == "POST" and path.endswith("/instance-operations/launch"):
-            if self.next_launch is not None and now < self.next_launch:
-                return self.next_launch - now
-            self.next_launch = now + 12.0
+        launch = method == "POST" and path.endswith("/instance-operations/launch")
+        waits = []
+        if launch and self.next_launch is not None and now < self.next_launch:
+            waits.append(self.next_launch - now)
         if self.tokens < 1:
-            return 1 - self.tokens
+            waits.append(1 - self.tokens)
+        if waits:
+            return max(waits)
         self.tokens -= 1
+        if launch:
+            self.next_launch = now + 12.0
         return None
 
 
@@ -133,6 +148,7 @@ class Dispatcher:
         self.faults: list[Fault] = []
         self.recorded: list[RecordedRequest] = []
         self.lock = threading.Lock()
+        self.stopped = threading.Event()
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -143,7 +159,7 @@ class Dispatcher:
         return None
 
     def answer(
-        self, request: Request, authorization: str | None
+        self, request: Request, authorization: str | None, readable: bool
     ) -> tuple[int, JSON, dict[str, str]]:
         headers: dict[str, str] = {}
         with self.world.lock:
@@ -160,9 +176,13 @@ class Dispatcher:
                     if wait is not None:
                         headers["Retry-After"] = str(max(1, math.ceil(wait)))
                         raise ApiError(429, "global/too-many-requests", "Too many requests.")
+                if not readable:
+                    raise ApiError(400, "global/invalid-parameters", "The body is not JSON.")
                 status, body = 200, self._route(request)
             except ApiError as error:
                 status, body = error.status, {"error": error.body}
+            except Exception:  # noqa: BLE001 - a bug in the fake still answers like a server
+                status, body = 500, _error_body(500)
         return status, body, headers
 
     def _authorized(self, authorization: str | None) -> bool:
@@ -181,8 +201,18 @@ class Dispatcher:
         for method, pattern, handler in _COMPILED:
             match = pattern.match(request.path)
             if match and method == request.method:
+                if method in ("POST", "PUT", "PATCH") and not isinstance(
+                    request.body, (dict, type(None))
+                ):
+                    raise ApiError(
+                        400, "global/invalid-parameters", "The body must be a JSON object."
+                    )
                 return handler(self.world, request, **match.groupdict())
         raise ApiError(404, "global/not-found", "The requested resource was not found.")
+
+
+class _BadRequest(Exception):
+    """The request cannot be read as HTTP the fake understands."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -196,31 +226,46 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes: without this, Nagle's algorithm and
         # delayed ACKs stall every keep-alive response by 40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.forget(self.connection)
 
     def do_GET(self) -> None:
         self._handle()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake records requests in ``cloud.requests`` instead."""
 
     def _handle(self) -> None:
         dispatcher = self.server.dispatcher
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        if dispatcher.stopped.is_set():
+            self._reset()
+            return
+        try:
+            raw = self._body()
+        except _BadRequest as error:
+            self._send(400, {"error": {"code": "global/invalid-parameters", "message": str(error)}})
+            self.close_connection = True
+            return
         parts = urlsplit(self.path)
         method = self.command.upper()
         fault = dispatcher.take_fault(method, parts.path)
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
+        if fault is not None and fault.delay and dispatcher.stopped.wait(fault.delay):
+            self._reset()
+            return
         if fault is not None and fault.drop:
             self._reset()
             return
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+            body, readable = (json.loads(raw), True) if raw else (None, True)
+        except (ValueError, RecursionError):
+            body, readable = None, False
         request = Request(
             method=method,
             path=parts.path,
@@ -229,24 +274,69 @@ class _Handler(BaseHTTPRequestHandler):
             user_agent=self.headers.get("User-Agent"),
             client_ip=self.client_address[0],
         )
+        headers = dict(fault.headers) if fault is not None else {}
         if fault is not None and fault.status is not None:
-            status, payload, headers = fault.status, _fault_body(fault), dict(fault.headers)
+            status, payload = fault.status, _fault_body(fault)
         else:
-            status, payload, headers = dispatcher.answer(request, self.headers.get("Authorization"))
-        content, kind = _encode(payload)
+            status, payload, answered = dispatcher.answer(
+                request, self.headers.get("Authorization"), readable
+            )
+            headers.update(answered)
         with dispatcher.lock:
             dispatcher.recorded.append(
                 RecordedRequest(
                     method, parts.path, request.query, body, status, payload, fault is not None
                 )
             )
+        self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._chunked()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not length.isdigit():
+            raise _BadRequest("Content-Length is not a number.")
+        if int(length) > MAX_BODY:
+            raise _BadRequest("The body is too large.")
+        return self.rfile.read(int(length))
+
+    def _chunked(self) -> bytes:
+        body = b""
+        while True:
+            size_line = self.rfile.readline(100).split(b";")[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                raise _BadRequest("A chunk size is not a number.") from None
+            if size == 0:
+                while self.rfile.readline(1000) not in (b"\r\n", b"\n", b""):
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline(10)
+            if len(body) > MAX_BODY:
+                raise _BadRequest("The body is too large.")
+
+    def _send(
+        self,
+        status: int,
+        payload: str | bytes | JSON,
+        headers: dict[str, str] | None = None,
+        *,
+        truncate: bool = False,
+    ) -> None:
+        content, kind = _encode(payload)
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(content)))
-        for name, value in headers.items():
+        for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        if fault is not None and fault.truncate:
+        if self.command == "HEAD":
+            return
+        if truncate:
             self.wfile.write(content[: len(content) // 2])
             self.wfile.flush()
             self._reset()
@@ -264,16 +354,39 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    # Handler threads are joined when the server closes (after their sockets are shut).
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def track(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def forget(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """End every open keep-alive connection, so that no request is served after stop."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is normal here (timeouts, resets): stay quiet."""
 
 
 def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, threading.Thread]:
-    """Start a server thread; the caller stops it with ``shutdown()`` and ``server_close()``."""
+    """Start a server thread; stop it with :func:`shutdown`."""
     server = _Server((host, port), dispatcher)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
@@ -282,10 +395,26 @@ def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, thread
     return server, thread
 
 
-def _fault_body(fault: Fault) -> str | bytes | JSON:
-    if fault.body is not None:
-        return fault.body
-    status = fault.status or 500
+def shutdown(server: _Server, thread: threading.Thread) -> None:
+    """Stop accepting, end every connection, and wait for the handler threads."""
+    server.dispatcher.stopped.set()
+    server.shutdown()
+    server.close_connections()
+    server.server_close()
+    thread.join()
+
+
+_ERROR_CODES = {
+    400: "global/invalid-parameters",
+    401: "global/invalid-api-key",
+    403: "global/forbidden",
+    404: "global/not-found",
+    409: "global/conflict",
+    429: "global/too-many-requests",
+}
+
+
+def _error_body(status: int) -> JSON:
     if status >= 500:
         return {
             "error": {
@@ -294,7 +423,14 @@ def _fault_body(fault: Fault) -> str | bytes | JSON:
                 "suggestion": "Try again later. Contact Support if the problem persists.",
             }
         }
-    return {"error": {"code": "global/too-many-requests", "message": f"Injected HTTP {status}."}}
+    code = _ERROR_CODES.get(status, "global/invalid-parameters")
+    return {"error": {"code": code, "message": f"Injected HTTP {status}."}}
+
+
+def _fault_body(fault: Fault) -> str | bytes | JSON:
+    if fault.body is not None:
+        return fault.body
+    return _error_body(fault.status or 500)
 
 
 def _encode(payload: str | bytes | JSON) -> tuple[bytes, str]:

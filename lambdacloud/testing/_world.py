@@ -62,6 +62,7 @@ class FakeInstance:
     image: JSON | None = None
     tags: list[JSON] = field(default_factory=list)
     firewall_ruleset_ids: list[str] = field(default_factory=list)
+    restart_until: float | None = None
     terminate_at: float | None = None
     preempted: bool = False
     ip: str = ""
@@ -119,30 +120,40 @@ class World:
 
     def status(self, instance: FakeInstance) -> str:
         now = self.now()
-        if instance.preempted:
-            return "preempted"
         if instance.terminate_at is not None:
             done = now >= instance.terminate_at + self.terminate_seconds
             return "terminated" if done else "terminating"
-        return "active" if now >= instance.ready_at else "booting"
+        if instance.preempted:
+            return "preempted"
+        if now < instance.ready_at:
+            return "booting"
+        if instance.restart_until is not None and now < instance.restart_until:
+            return "booting"
+        return "active"
+
+    def booted(self, instance: FakeInstance) -> bool:
+        """Whether it has finished its first boot (a restart keeps its addresses)."""
+        return self.now() >= instance.ready_at
 
     def running(self, instance: FakeInstance) -> bool:
         """Whether it still holds its capacity, filesystems and rulesets."""
         return self.status(instance) not in ("terminating", "terminated", "preempted")
 
     def addresses(self) -> tuple[str, str]:
-        """A public (documentation range) and a private address for a new machine."""
+        """A public address (from the three documentation ranges) and a private one."""
         self._hosts += 1
         number = self._hosts
-        return f"198.51.100.{number % 254 + 1}", f"10.0.{number // 254}.{number % 254 + 1}"
+        network = ("198.51.100", "203.0.113", "192.0.2")[number // 254 % 3]
+        return (
+            f"{network}.{number % 254 + 1}",
+            f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}",
+        )
 
     def region_json(self, name: str) -> JSON:
         return {"name": name, "description": self.regions.get(name, name)}
 
-    def record(
-        self, request: Request, resource: str, action: str, ids: list[str], region: str = "global"
-    ) -> None:
-        """An audit event for a mutating call that succeeded."""
+    def record(self, request: Request, resource: str, action: str, ids: list[str]) -> None:
+        """An audit event for a mutating call that succeeded (``cloud.<resource>``, past tense)."""
         self.audit.append(
             {
                 "service_name": "cloud",
@@ -154,7 +165,7 @@ class World:
                 "actor_lrn": f"lrn:lambda:iam::user/{_catalog.USER['id']}",
                 "actor_email": _catalog.USER["email"],
                 "actor_display_name": "Fake User",
-                "resource_lrns": [f"lrn:lambda:cloud:{region}:{resource}/{i}" for i in ids],
+                "resource_lrns": [f"lrn:cloud:{resource}:{i}" for i in ids],
                 "resource_owner_lrn": _catalog.ACCOUNT_LRN,
                 "request_api_key_lrn": "lrn:lambda:iam::api-key/fake-key",
                 "workspace_lrn": None,
@@ -175,19 +186,21 @@ def _images(regions: dict[str, str]) -> list[JSON]:
     images = []
     for family, (name, version, description) in _catalog.IMAGE_FAMILIES.items():
         for region in regions:
-            images.append(
-                {
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{family}/{region}")),
-                    "created_time": "2025-01-15T00:00:00Z",
-                    "updated_time": "2025-06-01T00:00:00Z",
-                    "name": name,
-                    "description": description,
-                    "family": family,
-                    "version": version,
-                    "architecture": "x86_64",
-                    "region": {"name": region, "description": regions[region]},
-                }
-            )
+            arches = ["x86_64"] + (["arm64"] if region in _catalog.ARM64_REGIONS else [])
+            for arch in arches:
+                images.append(
+                    {
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{family}/{region}/{arch}")),
+                        "created_time": "2025-01-15T00:00:00Z",
+                        "updated_time": "2025-06-01T00:00:00Z",
+                        "name": name if arch == "x86_64" else f"{name}-arm64",
+                        "description": description,
+                        "family": family,
+                        "version": version,
+                        "architecture": arch,
+                        "region": {"name": region, "description": regions[region]},
+                    }
+                )
     return images
 
 

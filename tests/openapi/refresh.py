@@ -1,7 +1,8 @@
 """Refresh the API documents the tests use from Lambda's published OpenAPI files.
 
 Keeps the facts (paths, operations, parameters, schemas, enums, examples) and drops the
-prose (descriptions and summaries), so the copies stay small and are data, not docs.
+prose: summaries go, and descriptions become empty strings (a response object must have
+one to be a valid OpenAPI document). The copies stay small and are data, not docs.
 
 Usage: python tests/openapi/refresh.py [SOURCE_DIR]   (default: ../shared/openapi)
 """
@@ -15,16 +16,15 @@ from typing import Any
 
 HERE = Path(__file__).parent
 VERSIONS = ("1.8.3", "1.9.3", "1.10.0")
-PROSE = {"description", "summary"}
 
 
 def strip(node: Any) -> Any:
-    """``node`` without prose: string-valued ``description``/``summary`` members go."""
+    """``node`` without prose: summaries removed, descriptions emptied."""
     if isinstance(node, dict):
         return {
-            key: strip(value)
+            key: "" if key == "description" and isinstance(value, str) else strip(value)
             for key, value in node.items()
-            if not (key in PROSE and isinstance(value, str))
+            if not (key == "summary" and isinstance(value, str))
         }
     if isinstance(node, list):
         return [strip(item) for item in node]
