@@ -39,6 +39,8 @@ logger = logging.getLogger("lambdacloud")
 
 API_PREFIX = "/api/v1"
 EXCERPT_LENGTH = 200
+#: The largest answer the client reads; the API's are a few hundred kilobytes at most.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 USER_AGENT = (
     f"lambdacloud-client/{__version__} python-requests/{requests.__version__} "
     f"Python/{platform.python_version()}"
@@ -77,15 +79,21 @@ class Spacer:
         self._lock = threading.Lock()
         self._next: float | None = None
 
-    def wait(self) -> None:
-        """Block until the interval since the previous call has passed, then claim the slot."""
+    def wait(self) -> float:
+        """Block until the interval since the previous call has passed, then claim the slot.
+
+        Returns:
+            The time (on the clock) at which the slot was claimed.
+        """
         with self._lock:
             if self._next is not None:
                 delay = self._next - self._clock()
                 if delay > 0:
                     logger.info("Waiting %.1f s to respect the API's launch rate limit", delay)
                     self._sleep(delay)
-            self._next = self._clock() + self.interval
+            claimed = self._clock()
+            self._next = claimed + self.interval
+            return claimed
 
     def mark(self) -> None:
         """Restart the interval now: the call just ended (its last attempt may have been late)."""
@@ -235,7 +243,10 @@ class Session:
                 auth=self._auth,
                 timeout=self.timeout,
                 allow_redirects=False,
+                stream=True,
             )
+            with response:
+                body = _read_capped(response)
         except requests.RequestException as exc:
             raise _connection_error(f"{method} {path}", self.base_url, exc) from exc
         logger.debug(
@@ -245,18 +256,34 @@ class Session:
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return self._unwrap(method, path, response, secrets, data_optional)
+        return self._unwrap(
+            method, path, response.status_code, response.headers, body, secrets, data_optional
+        )
 
     def _unwrap(
         self,
         method: str,
         path: str,
-        response: requests.Response,
-        secrets: tuple[str, ...],
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        secrets: tuple[str, ...] = (),
         data_optional: bool = False,
     ) -> dict[str, Any]:
-        status = response.status_code
-        body = response.content
+        """The envelope of an answer, or the error it stands for.
+
+        Args:
+            body: The body, or ``None`` when it was larger than the client reads.
+        """
+        retry_after = _retry.parse_retry_after(headers.get("Retry-After"), time.time())
+        if body is None:
+            cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
+            raise cls(
+                f"{method} {path} answered HTTP {status} with a body over "
+                f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, which the client does not read",
+                status_code=status,
+                retry_after=retry_after,
+            )
         try:
             payload = json.loads(body) if body else None
         except (ValueError, RecursionError):
@@ -265,13 +292,12 @@ class Session:
             return payload
         if 200 <= status < 300 and data_optional and not _is_error(payload):
             return {"data": None}
-        retry_after = _retry.parse_retry_after(response.headers.get("Retry-After"), time.time())
         if isinstance(payload, dict):
             error = error_from_envelope(payload, status, retry_after)
             if error is not None:
                 raise error
         if 300 <= status < 400:
-            location = response.headers.get("Location", "")
+            location = headers.get("Location", "")
             what = f"a redirect to {location!r}; point base_url at the API itself"
         elif not body:
             what = "an empty body"
@@ -389,6 +415,18 @@ class _Authorization(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "<Authorization>"
+
+
+def _read_capped(response: requests.Response) -> bytes | None:
+    """The whole body, or ``None`` (and the connection dropped) past the size the client reads."""
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _is_error(payload: Any) -> bool:

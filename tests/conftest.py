@@ -14,6 +14,7 @@ import responses
 from lambdacloud import Client, _retry
 from lambdacloud._converter import make_converter
 
+from . import secret_watch
 from .spec import request_violation
 
 API = "https://cloud.lambda.ai/api/v1"
@@ -58,6 +59,24 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_secret_escapes(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """Logging at DEBUG, and no secret in any log record, error text or repr.
+
+    Not in the contract tier: Prism's random answers fill every field, tokens included, with
+    the same few Latin words, so they would match each other.
+    """
+    if request.node.get_closest_marker("contract"):
+        yield
+        return
+    watch = secret_watch.install(monkeypatch)
+    yield
+    secret_watch.uninstall(watch)
+    assert watch.leaks() == []
 
 
 @pytest.fixture(autouse=True)

@@ -246,7 +246,10 @@ class FakeLambdaCloud:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request answered so far (faults that dropped the connection excepted)."""
+        """Every request received so far, in order, with its answer and its time on ``clock``.
+
+        A request whose connection a fault dropped is there with ``status`` 0.
+        """
         with self._dispatcher.lock:
             return list(self._dispatcher.recorded)
 
@@ -254,7 +257,7 @@ class FakeLambdaCloud:
         """How many answered requests had this method, path and (if given) status.
 
         ``cloud.count("POST", "/instance-operations/launch", status=200)`` is how many
-        launches succeeded. Requests whose connection a fault dropped are not counted.
+        launches succeeded; without ``status``, how many arrived (dropped ones included).
         """
         if not path.startswith("/api/"):
             path = "/api/v1" + path

@@ -93,7 +93,7 @@ class Fault:
 
 @dataclass
 class RecordedRequest:
-    """One request the fake answered, with its answer."""
+    """One request the fake received, with its answer (``status`` 0: none, it was dropped)."""
 
     method: str
     path: str
@@ -102,6 +102,7 @@ class RecordedRequest:
     status: int
     response: Any
     injected: bool = False
+    at: float = 0.0
 
 
 class RateLimiter:
@@ -149,6 +150,11 @@ class Dispatcher:
         self.recorded: list[RecordedRequest] = []
         self.lock = threading.Lock()
         self.stopped = threading.Event()
+
+    def record(self, recorded: RecordedRequest) -> None:
+        recorded.at = self.world.now()
+        with self.lock:
+            self.recorded.append(recorded)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -255,11 +261,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = urlsplit(self.path)
         method = self.command.upper()
+        query = parse_qs(parts.query)
         fault = dispatcher.take_fault(method, parts.path)
         if fault is not None and fault.delay and dispatcher.stopped.wait(fault.delay):
             self._reset()
             return
         if fault is not None and fault.drop:
+            dispatcher.record(RecordedRequest(method, parts.path, query, None, 0, None, True))
             self._reset()
             return
         try:
@@ -269,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(
             method=method,
             path=parts.path,
-            query=parse_qs(parts.query),
+            query=query,
             body=body,
             user_agent=self.headers.get("User-Agent"),
             client_ip=self.client_address[0],
@@ -282,12 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
                 request, self.headers.get("Authorization"), readable
             )
             headers.update(answered)
-        with dispatcher.lock:
-            dispatcher.recorded.append(
-                RecordedRequest(
-                    method, parts.path, request.query, body, status, payload, fault is not None
-                )
-            )
+        dispatcher.record(
+            RecordedRequest(method, parts.path, query, body, status, payload, fault is not None)
+        )
         self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
 
     def _body(self) -> bytes:
