@@ -11,6 +11,7 @@ own converter whose hook binds every structured resource to that client.
 
 from __future__ import annotations
 
+import marshal
 import re
 import types
 from collections.abc import Callable
@@ -31,6 +32,9 @@ T = TypeVar("T")
 
 #: Field metadata key for a field-specific structure hook ``(value, type) -> value``.
 STRUCTURE = "lambdacloud.structure"
+#: Class attribute of frozen value classes whose equal payloads may share one object.
+INTERN = "__lambdacloud_intern__"
+INTERN_LIMIT = 4096
 
 _ISO_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -52,15 +56,22 @@ def make_converter(*, client: Client | None = None, strict: bool = False) -> cat
     for cls, hook in _PRIMITIVES.items():
         converter.register_structure_hook(cls, hook)
     converter.register_structure_hook(datetime, _structure_datetime)
-    converter.register_structure_hook_func(
-        lambda cls: _open_enum(cls) is not None,
-        lambda value, cls: _structure_open_enum(value, cls, strict),
+    converter.register_structure_hook_factory(
+        _is_optional, lambda cls: _optional_hook(cls, converter)
+    )
+    converter.register_structure_hook_factory(
+        lambda cls: _open_enum(cls) is not None, lambda cls: _open_enum_hook(cls, strict)
     )
     converter.register_structure_hook_factory(
         _is_array, lambda cls: _array_hook(cls, converter, strict)
     )
     converter.register_structure_hook_factory(
-        attrs.has, lambda cls: _attrs_hook(cls, converter, client)
+        attrs.has, lambda cls: _attrs_hook(cls, converter, client, strict)
+    )
+    # Fused hooks for the commonest shapes: one call per value instead of two.
+    converter.register_structure_hook_func(lambda cls: cls == str | None, _structure_optional_str)
+    converter.register_structure_hook_func(
+        lambda cls: cls == list[str], _strict_strings if strict else _strings
     )
     return converter
 
@@ -89,7 +100,7 @@ def structure(converter: cattrs.Converter, data: Any, cls: type[T], what: str) -
 
 
 def _attrs_hook(
-    cls: type[Any], converter: cattrs.Converter, client: Client | None
+    cls: type[Any], converter: cattrs.Converter, client: Client | None, strict: bool
 ) -> Callable[[Any, Any], Any]:
     overrides: dict[str, Any] = {
         field.name: override(struct_hook=field.metadata[STRUCTURE])
@@ -100,6 +111,8 @@ def _attrs_hook(
     if from_api is not None:
         return lambda data, _: from_api(data)
     build = make_dict_structure_fn(cls, converter, **overrides)
+    if INTERN in cls.__dict__ and not strict:
+        return _interning(cls, build)
     if client is None or "_client" not in attrs.fields_dict(cls):
         return build
 
@@ -109,6 +122,62 @@ def _attrs_hook(
         return obj
 
     return bind
+
+
+def _interning(cls: type[Any], build: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``build``, sharing one object among equal payloads of an immutable value class.
+
+    A list of 200 instances repeats the same region, type, image and actions 200 times;
+    building each once per distinct payload is most of the cost of reading the list.
+    Only frozen classes are interned (sharing is then invisible), and the table is bounded.
+    """
+    table: dict[bytes, Any] = {}
+    last: tuple[Any, Any] = (None, None)
+
+    def hook(value: Any, _: Any) -> Any:
+        nonlocal last
+        # In a list, the same payload usually comes again at once: comparing it with the
+        # last one is cheaper than marshalling it. (Equality does not tell 1 from 1.0 or
+        # True: a payload differing from the last only so gets the last one's equal object.)
+        previous, found = last
+        if value == previous and previous is not None:
+            return found
+        # JSON data marshals in C, fast, telling 1, 1.0 and True apart; version 2 has no
+        # back-references, so equal payloads give equal bytes.
+        try:
+            key = marshal.dumps(value, 2)
+        except ValueError:  # not JSON data: let the builder say what is wrong
+            return build(value, cls)
+        found = table.get(key)
+        if found is None:
+            found = build(value, cls)
+            if len(table) < INTERN_LIMIT:
+                table[key] = found
+        last = (value, found)
+        return found
+
+    return hook
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise TypeError(f"expected a string or null, got {type(value).__name__}")
+
+
+def _strict_strings(value: Any, _: Any) -> list[str]:
+    if type(value) is list:
+        try:
+            "".join(value)  # checks that every item is a string, in C
+        except TypeError:
+            pass
+        else:
+            return value.copy()
+    raise TypeError("expected a JSON array of strings")
+
+
+def _strings(value: Any, _: Any) -> list[str]:
+    return [] if value is None else _strict_strings(value, _)
 
 
 def _is_array(cls: Any) -> bool:
@@ -129,7 +198,8 @@ def _array_hook(cls: Any, converter: cattrs.Converter, strict: bool) -> Callable
             return container()
         if not isinstance(value, list):
             raise TypeError(f"expected a JSON array, got {type(value).__name__}")
-        return container([structure_item(item, item_type) for item in value])
+        items = [structure_item(item, item_type) for item in value]
+        return items if container is list else tuple(items)
 
     return hook
 
@@ -182,19 +252,44 @@ def _open_enum(cls: Any) -> type[Enum] | None:
     return None
 
 
-def _structure_open_enum(value: Any, cls: Any, strict: bool) -> Any:
-    if value is None and type(None) in get_args(cls):
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
+def _open_enum_hook(cls: Any, strict: bool) -> Callable[[Any, Any], Any]:
+    """Known values as the enum's members, others kept as strings (refused when strict)."""
     enum = _open_enum(cls)
     assert enum is not None
-    try:
-        return enum(value)
-    except ValueError:
-        if strict:
-            raise
-        return value
+    members = enum._value2member_map_
+    nullable = type(None) in get_args(cls)
+
+    def hook(value: Any, _: Any) -> Any:
+        if type(value) is str:
+            member = members.get(value)
+            if member is not None:
+                return member
+            if strict:
+                raise ValueError(f"{value!r} is not a known {enum.__name__}")
+            return value
+        if value is None and nullable:
+            return None
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+
+    return hook
+
+
+def _is_optional(cls: Any) -> bool:
+    """``X | None`` for one ``X`` (what cattrs would dispatch again on every value)."""
+    if get_origin(cls) not in (Union, types.UnionType):
+        return False
+    arguments = get_args(cls)
+    return len(arguments) == 2 and type(None) in arguments
+
+
+def _optional_hook(cls: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    (inner,) = (arg for arg in get_args(cls) if arg is not type(None))
+    structure_inner = converter.get_structure_hook(inner)
+
+    def hook(value: Any, _: Any) -> Any:
+        return None if value is None else structure_inner(value, inner)
+
+    return hook
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:

@@ -36,7 +36,7 @@ from lambdacloud.regions import Region
 from lambdacloud.ssh_keys import SSHKey
 
 if TYPE_CHECKING:
-    from lambdacloud._session import Sleep
+    from lambdacloud._retry import Sleep
     from lambdacloud.instances import Instance, InstanceManager
 
 logger = logging.getLogger("lambdacloud")

@@ -1,4 +1,5 @@
-"""What the session retries, and how long it waits in between.
+"""What the session retries, how long it waits in between, and how it spaces the calls the
+API rate-limits hard (launches).
 
 Kept apart from the transport so the policy reads in one place and its arithmetic is
 testable without HTTP: the jitter is a separate function so tests can pin it.
@@ -7,11 +8,24 @@ testable without HTTP: the jitter is a separate function so tests can pin it.
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import random
+import threading
+import time
+from collections.abc import Callable
 from datetime import timezone
+from typing import TYPE_CHECKING
 
 from lambdacloud.errors import APIConnectionError, LambdaCloudError
+
+if TYPE_CHECKING:
+    import tenacity
+
+logger = logging.getLogger("lambdacloud")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
 
 #: Methods whose repetition has the same effect as a single request.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -81,3 +95,75 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+def wait_before_retry(state: tenacity.RetryCallState) -> float:
+    """tenacity's ``wait``: :func:`retry_delay` for the attempt that just failed."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    return retry_delay(error, state.attempt_number) if error is not None else 0.0
+
+
+def log_retry(state: tenacity.RetryCallState) -> None:
+    """tenacity's ``before_sleep``: one INFO line naming the failure, never its message."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    delay = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.info(
+        "Retrying in %.1f s after attempt %d failed: %s",
+        delay,
+        state.attempt_number,
+        _summary(error),
+    )
+
+
+def _summary(error: BaseException | None) -> str:
+    if isinstance(error, LambdaCloudError):
+        return f"{type(error).__name__} (HTTP {error.status_code}, code {error.code})"
+    return type(error).__name__
+
+
+def monotonic() -> float:
+    """``time.monotonic``, looked up at call time so tests can patch it."""
+    return time.monotonic()
+
+
+def sleep(seconds: float) -> None:
+    """``time.sleep``, looked up at call time so tests can patch it."""
+    time.sleep(seconds)
+
+
+class Spacer:
+    """Keeps calls at least ``interval`` seconds apart, across threads.
+
+    Args:
+        interval: The minimum number of seconds between two calls of :meth:`wait`.
+        clock: Monotonic time in seconds.
+        sleep: How to wait.
+    """
+
+    def __init__(self, interval: float, clock: Clock, sleep: Sleep) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next: float | None = None
+
+    def wait(self) -> float:
+        """Block until the interval since the previous call has passed, then claim the slot.
+
+        Returns:
+            The time (on the clock) at which the slot was claimed.
+        """
+        with self._lock:
+            if self._next is not None:
+                delay = self._next - self._clock()
+                if delay > 0:
+                    logger.info("Waiting %.1f s to respect the API's launch rate limit", delay)
+                    self._sleep(delay)
+            claimed = self._clock()
+            self._next = claimed + self.interval
+            return claimed
+
+    def mark(self) -> None:
+        """Restart the interval now: the call just ended (its last attempt may have been late)."""
+        with self._lock:
+            self._next = max(self._next or 0.0, self._clock() + self.interval)

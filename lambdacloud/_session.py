@@ -1,4 +1,4 @@
-"""The HTTP layer: the only module that imports ``requests``.
+"""The HTTP layer: with :mod:`lambdacloud._transport`, the only modules that import ``requests``.
 
 It sends a request with auth, a timeout and our User-Agent, unwraps the ``{"data": ...}``
 envelope, turns everything else into a :class:`~lambdacloud.errors.LambdaCloudError`,
@@ -11,94 +11,49 @@ import base64
 import io
 import json
 import logging
-import platform
-import threading
+import sys
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+import requests.adapters
 import requests.auth
-import tenacity
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+import requests.cookies
+import requests.utils
+import urllib3
+from requests.structures import CaseInsensitiveDict
 
-from lambdacloud import _retry
+from lambdacloud import _retry, _transport
 from lambdacloud._redaction import redact
+from lambdacloud._retry import Sleep, Spacer
 from lambdacloud._version import __version__
 from lambdacloud.errors import (
-    APIConnectionError,
-    APITimeoutError,
     LambdaCloudError,
     MalformedResponseError,
     error_class,
     error_from_envelope,
 )
 
+if TYPE_CHECKING:
+    import tenacity
+
 logger = logging.getLogger("lambdacloud")
 
 API_PREFIX = "/api/v1"
-EXCERPT_LENGTH = 200
-#: The largest answer the client reads; the API's are a few hundred kilobytes at most.
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 USER_AGENT = (
     f"lambdacloud-client/{__version__} python-requests/{requests.__version__} "
-    f"Python/{platform.python_version()}"
+    f"Python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
 )
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 Timeout = float | tuple[float, float]
 
 _NOT_JSON = object()
-
-
-def monotonic() -> float:
-    """``time.monotonic``, looked up at call time so tests can patch it."""
-    return time.monotonic()
-
-
-def sleep(seconds: float) -> None:
-    """``time.sleep``, looked up at call time so tests can patch it."""
-    time.sleep(seconds)
-
-
-class Spacer:
-    """Keeps calls at least ``interval`` seconds apart, across threads.
-
-    Args:
-        interval: The minimum number of seconds between two calls of :meth:`wait`.
-        clock: Monotonic time in seconds.
-        sleep: How to wait.
-    """
-
-    def __init__(self, interval: float, clock: Clock, sleep: Sleep) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next: float | None = None
-
-    def wait(self) -> float:
-        """Block until the interval since the previous call has passed, then claim the slot.
-
-        Returns:
-            The time (on the clock) at which the slot was claimed.
-        """
-        with self._lock:
-            if self._next is not None:
-                delay = self._next - self._clock()
-                if delay > 0:
-                    logger.info("Waiting %.1f s to respect the API's launch rate limit", delay)
-                    self._sleep(delay)
-            claimed = self._clock()
-            self._next = claimed + self.interval
-            return claimed
-
-    def mark(self) -> None:
-        """Restart the interval now: the call just ended (its last attempt may have been late)."""
-        with self._lock:
-            self._next = max(self._next or 0.0, self._clock() + self.interval)
+#: ``HTTPAdapter.send`` as requests defines it; mock libraries replace it while active.
+_STOCK_SEND = requests.adapters.HTTPAdapter.send
+#: The direct path is written for urllib3 2 (requests still allows 1.26).
+_URLLIB3_2 = hasattr(urllib3, "BaseHTTPResponse")
 
 
 class Session:
@@ -135,11 +90,31 @@ class Session:
             token, authorization = api_key, f"Bearer {api_key}"
         # What a server or proxy might echo back of our credentials.
         self._credentials = (authorization, api_key, token)
-        self._auth = _Authorization(authorization)
-        self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         self._owns_http = http is None
         self.http = http if http is not None else requests.Session()
         self._sleep = sleep
+        # Resolved once, not per call: the session's headers under ours (our Authorization
+        # last, so neither the session nor ~/.netrc can replace it), and the environment's
+        # proxies and certificates for the API's host.
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        headers.update({k: v for k, v in self.http.headers.items() if isinstance(v, str)})
+        headers.update(
+            {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": authorization}
+        )
+        self._headers: dict[str, str] = dict(headers.items())  # unique names, any case
+        settings = self.http.merge_environment_settings(base_url, {}, None, None, None)
+        self._proxies = settings["proxies"]
+        self._verify = settings["verify"]
+        self._cert = settings["cert"]
+        parts = urlsplit(base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        # A plain-http proxy is sent whole URLs; a direct connection or a tunnel, paths.
+        proxy = requests.utils.select_proxy(base_url, self._proxies)
+        self._proxy_sees_urls = proxy is not None and parts.scheme == "http"
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self._urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
+        self._retriers: dict[bool, tenacity.Retrying] = {}
+        self._cached_pool: tuple[Any, urllib3.HTTPConnectionPool | None] = (None, None)
 
     def __repr__(self) -> str:
         return f"Session(base_url={self.base_url!r})"
@@ -212,16 +187,23 @@ class Session:
         return payload if envelope else payload["data"]
 
     def _retrying(self, idempotent: bool) -> tenacity.Retrying:
-        return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1),
-            retry=tenacity.retry_if_exception(
-                lambda error: _retry.should_retry(error, idempotent=idempotent)
-            ),
-            wait=_wait,
-            sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
-        )
+        # One per kind, shared by every call: tenacity keeps each call's state in the call
+        # (and its statistics per thread), so sharing is safe and saves building one per call.
+        retrier = self._retriers.get(idempotent)
+        if retrier is None:
+            import tenacity  # on the first call, not when the package is imported
+
+            retrier = self._retriers[idempotent] = tenacity.Retrying(
+                stop=tenacity.stop_after_attempt(self.max_retries + 1),
+                retry=tenacity.retry_if_exception(
+                    lambda error: _retry.should_retry(error, idempotent=idempotent)
+                ),
+                wait=_retry.wait_before_retry,
+                sleep=self._sleep,
+                before_sleep=_retry.log_retry,
+                reraise=True,
+            )
+        return retrier
 
     def _send(
         self,
@@ -233,32 +215,110 @@ class Session:
         data_optional: bool,
     ) -> dict[str, Any]:
         started = time.perf_counter()
+        url = self.base_url + path
+        if query:
+            url += "?" + urlencode(query, doseq=True)
+        headers = self._headers
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body, allow_nan=False).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+            headers["Content-Length"] = str(len(body))
+        elif method not in ("GET", "HEAD"):
+            headers = {**headers, "Content-Length": "0"}
         try:
-            response = self.http.request(
-                method,
-                self.base_url + path,
-                params=query or None,
-                json=json_body,
-                headers=self._headers,
-                auth=self._auth,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
+            pool = self._pool()
+            if pool is None:
+                status, answer_headers, answer = self._send_with_requests(
+                    method, url, body, headers
+                )
+            else:
+                status, answer_headers, answer = self._send_with_urllib3(
+                    pool, method, url, body, headers
+                )
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise _transport.connection_error(f"{method} {path}", self.base_url, exc) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed)
+        return self._unwrap(method, path, status, answer_headers, answer, secrets, data_optional)
+
+    def _pool(self) -> urllib3.HTTPConnectionPool | None:
+        """The connection pool to send on directly, or None to send through ``requests``.
+
+        Sending on the pool the session's own adapter chose skips the adapter's per-call
+        work, which is most of what a call costs. It is done only when nothing would miss
+        that work: the stock adapter (not a mock library's, not one the caller mounted), no
+        response hooks, no cookies. The pool is looked up once, and again only if the
+        adapter changed or closed it.
+        """
+        adapter = self.http.get_adapter(self.base_url)
+        if (
+            not _URLLIB3_2
+            or type(adapter) is not requests.adapters.HTTPAdapter
+            or requests.adapters.HTTPAdapter.send is not _STOCK_SEND
+            or self.http.hooks.get("response")
+            or len(self.http.cookies)
+        ):
+            return None
+        cached_adapter, pool = self._cached_pool
+        if cached_adapter is not adapter or pool is None or pool.pool is None:
+            probe = requests.PreparedRequest()
+            probe.url = self.base_url
+            found = adapter.get_connection_with_tls_context(
+                probe, self._verify, proxies=self._proxies, cert=self._cert
             )
-            with response:
-                body = _read_capped(response)
-        except requests.RequestException as exc:
-            raise _connection_error(f"{method} {path}", self.base_url, exc) from exc
-        logger.debug(
-            "%s %s -> %s in %.0f ms",
+            pool = cast(urllib3.HTTPConnectionPool, found)
+            self._cached_pool = (adapter, pool)
+        return pool
+
+    def _send_with_urllib3(
+        self,
+        pool: urllib3.HTTPConnectionPool,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+    ) -> tuple[int, Mapping[str, str], bytes | None]:
+        response = pool.urlopen(
             method,
-            path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+            url if self._proxy_sees_urls else url[len(self._origin) :],
+            body=body,
+            headers=headers,
+            retries=False,
+            redirect=False,
+            assert_same_host=False,
+            timeout=self._urllib3_timeout,
+            preload_content=False,
+            decode_content=True,
         )
-        return self._unwrap(
-            method, path, response.status_code, response.headers, body, secrets, data_optional
+        return response.status, response.headers, _transport.read_capped_urllib3(response)
+
+    def _send_with_requests(
+        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str], bytes | None]:
+        # Built directly from what was resolved once: ``Session.request`` would merge the
+        # session's settings, the environment and ~/.netrc into every call again.
+        request = requests.PreparedRequest()
+        request.method = method
+        request.url = url
+        request.body = body
+        request.headers = CaseInsensitiveDict(headers)
+        request.hooks = self.http.hooks
+        # requests reads the request's cookie jar when an answer is a redirect.
+        request.__dict__["_cookies"] = requests.cookies.RequestsCookieJar()
+        response = self.http.send(
+            request,
+            stream=True,
+            timeout=self.timeout,
+            allow_redirects=False,
+            proxies=self._proxies,
+            verify=self._verify,
+            cert=self._cert,
         )
+        with response:
+            answer = _transport.read_capped(response)
+        return response.status_code, response.headers, answer
 
     def _unwrap(
         self,
@@ -280,7 +340,8 @@ class Session:
             cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
             raise cls(
                 f"{method} {path} answered HTTP {status} with a body over "
-                f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, which the client does not read",
+                f"{_transport.MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, "
+                "which the client does not read",
                 status_code=status,
                 retry_after=retry_after,
             )
@@ -317,10 +378,10 @@ class Session:
 
     def _excerpt(self, body: bytes, secrets: tuple[str, ...] = ()) -> str:
         """The start of a body, on one line, without secrets, at most 200 characters."""
-        text = " ".join(body[: EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
+        text = " ".join(body[: _transport.EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
         text = redact(text, (*self._credentials, *secrets))
-        if len(text) > EXCERPT_LENGTH:
-            text = text[:EXCERPT_LENGTH] + "…"
+        if len(text) > _transport.EXCERPT_LENGTH:
+            text = text[: _transport.EXCERPT_LENGTH] + "…"
         return text
 
     def _scrub(self, error: LambdaCloudError, secrets: tuple[str, ...]) -> None:
@@ -376,7 +437,7 @@ class Session:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                error = _connection_error(f"{method} upload", url, exc)
+                error = _transport.connection_error(f"{method} upload", url, exc)
                 error.message = redact(error.message, hidden)
                 error.args = (error.message,)
                 raise error from None
@@ -417,96 +478,5 @@ class _Authorization(requests.auth.AuthBase):
         return "<Authorization>"
 
 
-def _read_capped(response: requests.Response) -> bytes | None:
-    """The whole body, or ``None`` (and the connection dropped) past the size the client reads."""
-    chunks = []
-    size = 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _is_error(payload: Any) -> bool:
     return isinstance(payload, dict) and "error" in payload
-
-
-def _connection_error(what: str, url: str, exc: requests.RequestException) -> APIConnectionError:
-    host = urlsplit(url).netloc
-    reason = _reason(exc)
-    never_connected = _never_connected(exc)
-    if isinstance(exc, requests.Timeout):
-        kind = "connecting to" if never_connected else "waiting for an answer from"
-        return APITimeoutError(
-            f"{what}: timed out {kind} {host} ({reason})", request_sent=not never_connected
-        )
-    # Certificate problems and malformed URLs do not heal by retrying.
-    retryable = not isinstance(
-        exc, (requests.exceptions.SSLError, requests.exceptions.InvalidURL, ValueError)
-    ) and isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError))
-    return APIConnectionError(
-        f"{what}: could not complete the request to {host} ({reason})",
-        request_sent=not never_connected,
-        retryable=retryable,
-    )
-
-
-def _wait(state: tenacity.RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome is not None else None
-    return _retry.retry_delay(error, state.attempt_number) if error is not None else 0.0
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome is not None else None
-    delay = state.next_action.sleep if state.next_action is not None else 0.0
-    logger.info(
-        "Retrying in %.1f s after attempt %d failed: %s",
-        delay,
-        state.attempt_number,
-        _summary(error),
-    )
-
-
-def _summary(error: BaseException | None) -> str:
-    if isinstance(error, LambdaCloudError):
-        return f"{type(error).__name__} (HTTP {error.status_code}, code {error.code})"
-    return type(error).__name__
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """Whether the connection was never established, so the server cannot have seen the request."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        if isinstance(current, requests.exceptions.ConnectTimeout):
-            return True
-        nested = current.args[0] if current.args else None
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            current = reason
-        elif isinstance(nested, BaseException):
-            current = nested
-        else:
-            current = current.__cause__ or current.__context__
-    return False
-
-
-def _reason(exc: BaseException) -> str:
-    """A short description of a transport failure without the noise of urllib3's wrappers."""
-    current: BaseException = exc
-    for _ in range(5):
-        reason = getattr(current, "reason", None)
-        nested = current.args[0] if current.args else None
-        if isinstance(reason, BaseException):
-            current = reason
-        elif isinstance(nested, BaseException):
-            current = nested
-        else:
-            break
-    text = str(current) or type(current).__name__
-    return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"

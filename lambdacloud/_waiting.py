@@ -17,7 +17,7 @@ from lambdacloud.errors import (
 )
 
 if TYPE_CHECKING:
-    from lambdacloud._session import Clock, Sleep
+    from lambdacloud._retry import Clock, Sleep
     from lambdacloud.instances import Instance
 
 DEFAULT_TIMEOUT = 20 * 60.0

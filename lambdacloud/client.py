@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from pathlib import Path
@@ -9,23 +10,25 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from lambdacloud import _session
-from lambdacloud._converter import make_converter
-from lambdacloud._session import Clock, Session, Sleep, Spacer, Timeout
-from lambdacloud.audit_events import AuditEventManager
+from lambdacloud import _retry
+from lambdacloud._retry import Clock, Sleep, Spacer
+from lambdacloud._session import Session, Timeout
 from lambdacloud.errors import MissingAPIKeyError, ValidationError
-from lambdacloud.filesystems import FilesystemManager
-from lambdacloud.firewall_rulesets import FirewallRulesetManager
-from lambdacloud.firewalls import FirewallRuleManager
-from lambdacloud.images import ImageManager
-from lambdacloud.instance_types import InstanceTypeManager
-from lambdacloud.instances import InstanceManager
-from lambdacloud.regions import RegionManager
-from lambdacloud.ssh_keys import SSHKeyManager
-from lambdacloud.tickets import TicketManager
 
 if TYPE_CHECKING:
+    import cattrs
     import requests
+
+    from lambdacloud.audit_events import AuditEventManager
+    from lambdacloud.filesystems import FilesystemManager
+    from lambdacloud.firewall_rulesets import FirewallRulesetManager
+    from lambdacloud.firewalls import FirewallRuleManager
+    from lambdacloud.images import ImageManager
+    from lambdacloud.instance_types import InstanceTypeManager
+    from lambdacloud.instances import InstanceManager
+    from lambdacloud.regions import RegionManager
+    from lambdacloud.ssh_keys import SSHKeyManager
+    from lambdacloud.tickets import TicketManager
 
 DEFAULT_BASE_URL = "https://cloud.lambda.ai"
 #: Seconds to connect, seconds to wait for each answer.
@@ -103,8 +106,8 @@ class Client:
         sleep: Sleep | None = None,
     ) -> None:
         key = _find_api_key(api_key)
-        self._clock: Clock = clock or _session.monotonic
-        self._sleep: Sleep = sleep or _session.sleep
+        self._clock: Clock = clock or _retry.monotonic
+        self._sleep: Sleep = sleep or _retry.sleep
         self._session = Session(
             api_key=key,
             base_url=_check_base_url(base_url),
@@ -115,18 +118,86 @@ class Client:
             sleep=self._sleep,
         )
         self._auth = auth
-        self._converter = make_converter(client=self)
         self._launch_spacer = Spacer(LAUNCH_INTERVAL, self._clock, self._sleep)
-        self.instances = InstanceManager(self)
-        self.instance_types = InstanceTypeManager(self)
-        self.regions = RegionManager(self)
-        self.ssh_keys = SSHKeyManager(self)
-        self.filesystems = FilesystemManager(self)
-        self.images = ImageManager(self)
-        self.firewall_rules = FirewallRuleManager(self)
-        self.firewall_rulesets = FirewallRulesetManager(self)
-        self.audit_events = AuditEventManager(self)
-        self.tickets = TicketManager(self)
+
+    # The managers, and the models and cattrs behind them, are imported on first use:
+    # ``import lambdacloud`` and ``Client()`` stay about as cheap as ``import requests``.
+
+    @functools.cached_property
+    def instances(self) -> InstanceManager:
+        """Launch and manage instances: :class:`~lambdacloud.InstanceManager`."""
+        from lambdacloud.instances import InstanceManager
+
+        return InstanceManager(self)
+
+    @functools.cached_property
+    def instance_types(self) -> InstanceTypeManager:
+        """The machines on offer and their prices: :class:`~lambdacloud.InstanceTypeManager`."""
+        from lambdacloud.instance_types import InstanceTypeManager
+
+        return InstanceTypeManager(self)
+
+    @functools.cached_property
+    def regions(self) -> RegionManager:
+        """The regions of Lambda Cloud: :class:`~lambdacloud.RegionManager`."""
+        from lambdacloud.regions import RegionManager
+
+        return RegionManager(self)
+
+    @functools.cached_property
+    def ssh_keys(self) -> SSHKeyManager:
+        """The account's SSH keys: :class:`~lambdacloud.SSHKeyManager`."""
+        from lambdacloud.ssh_keys import SSHKeyManager
+
+        return SSHKeyManager(self)
+
+    @functools.cached_property
+    def filesystems(self) -> FilesystemManager:
+        """The account's filesystems: :class:`~lambdacloud.FilesystemManager`."""
+        from lambdacloud.filesystems import FilesystemManager
+
+        return FilesystemManager(self)
+
+    @functools.cached_property
+    def images(self) -> ImageManager:
+        """The images instances can be launched from: :class:`~lambdacloud.ImageManager`."""
+        from lambdacloud.images import ImageManager
+
+        return ImageManager(self)
+
+    @functools.cached_property
+    def firewall_rules(self) -> FirewallRuleManager:
+        """The legacy rules for every instance: :class:`~lambdacloud.FirewallRuleManager`."""
+        from lambdacloud.firewalls import FirewallRuleManager
+
+        return FirewallRuleManager(self)
+
+    @functools.cached_property
+    def firewall_rulesets(self) -> FirewallRulesetManager:
+        """The account's firewall rulesets: :class:`~lambdacloud.FirewallRulesetManager`."""
+        from lambdacloud.firewall_rulesets import FirewallRulesetManager
+
+        return FirewallRulesetManager(self)
+
+    @functools.cached_property
+    def audit_events(self) -> AuditEventManager:
+        """The account's audit log: :class:`~lambdacloud.AuditEventManager`."""
+        from lambdacloud.audit_events import AuditEventManager
+
+        return AuditEventManager(self)
+
+    @functools.cached_property
+    def tickets(self) -> TicketManager:
+        """Support tickets (a beta API): :class:`~lambdacloud.TicketManager`."""
+        from lambdacloud.tickets import TicketManager
+
+        return TicketManager(self)
+
+    @functools.cached_property
+    def _converter(self) -> cattrs.Converter:
+        from lambdacloud._converter import make_converter
+
+        return make_converter(client=self)
 
     @property
     def base_url(self) -> str:

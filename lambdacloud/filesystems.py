@@ -24,6 +24,8 @@ class UserStatus(ApiEnum):
 class User:
     """A member of the team (who created a filesystem, for example)."""
 
+    __lambdacloud_intern__ = True
+
     id: str
     email: str
     status: UserStatus | str
@@ -38,6 +40,8 @@ class FilesystemMount:
             or ``/data``.
         file_system_id: The filesystem's id.
     """
+
+    __lambdacloud_intern__ = True
 
     mount_point: str
     file_system_id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -22,6 +23,8 @@ class Architecture(ApiEnum):
 @attrs.frozen(kw_only=True)
 class InstanceTypeSpecs:
     """What one machine of an instance type has."""
+
+    __lambdacloud_intern__ = True
 
     vcpus: int
     memory_gib: int
@@ -45,6 +48,8 @@ class InstanceType:
             the instance-type listing.
     """
 
+    __lambdacloud_intern__ = True
+
     name: str
     description: str | None = None
     gpu_description: str
@@ -59,10 +64,19 @@ class InstanceType:
         return Decimal(self.price_cents_per_hour).scaleb(-2)
 
 
-@attrs.frozen(kw_only=True)
-class _InstanceTypesItem:
-    instance_type: InstanceType
-    regions_with_capacity_available: tuple[Region, ...]
+def _flatten(data: Any) -> Any:
+    """Each ``{"instance_type": {...}, "regions_with_capacity_available": [...]}`` of the
+    map as one instance-type object with its regions; anything else is left for the
+    converter to reject."""
+    if not isinstance(data, dict):
+        return data
+    flat = []
+    for item in data.values():
+        if not isinstance(item, dict) or not isinstance(item.get("instance_type"), dict):
+            return [item]  # not the documented shape: the converter says what is wrong
+        regions = item.get("regions_with_capacity_available")
+        flat.append({**item["instance_type"], "regions_with_capacity": regions})
+    return flat
 
 
 class InstanceTypeManager(Manager):
@@ -80,13 +94,9 @@ class InstanceTypeManager(Manager):
         API: ``GET /api/v1/instance-types``
         """
         data = self._request("GET", "/instance-types")
-        items = self._structure(data, dict[str, _InstanceTypesItem], "a map of instance types")
-        return [
-            attrs.evolve(
-                item.instance_type, regions_with_capacity=item.regions_with_capacity_available
-            )
-            for item in items.values()
-        ]
+        return self._structure(
+            _flatten(data), builtins.list[InstanceType], "a map of instance types"
+        )
 
     def get(self, name: str) -> InstanceType:
         """Find one instance type by name (from the listing: the API has no single-type call).

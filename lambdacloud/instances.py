@@ -56,6 +56,8 @@ class InstanceStatus(ApiEnum):
 class ActionAvailability:
     """Whether an action (restart, terminate, ...) can be taken on an instance now."""
 
+    __lambdacloud_intern__ = True
+
     available: bool
     reason_code: str | None = None
     reason_description: str | None = None
@@ -65,6 +67,8 @@ class ActionAvailability:
 class InstanceActions:
     """The availability of each action on an instance; ``None`` where the API does not say
     (``power_cycle`` is newer than API 1.8, ``cold_reboot`` is deprecated)."""
+
+    __lambdacloud_intern__ = True
 
     migrate: ActionAvailability | None = None
     rebuild: ActionAvailability | None = None
@@ -77,6 +81,8 @@ class InstanceActions:
 @attrs.frozen(kw_only=True)
 class InstanceImage:
     """The image an instance was launched from."""
+
+    __lambdacloud_intern__ = True
 
     id: str
     family: str
@@ -99,9 +105,15 @@ def _tags_from_api(value: Any, _: Any) -> dict[str, str]:
 def _ids_from_api(value: Any, _: Any) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(entry["id"], str) for entry in value):
+    if not isinstance(value, list):
         raise TypeError("firewall_rulesets: expected a list of {id}")
-    return [entry["id"] for entry in value]
+    ids = []
+    for entry in value:
+        ruleset_id = entry["id"]
+        if type(ruleset_id) is not str:
+            raise TypeError("firewall_rulesets: expected a list of {id}")
+        ids.append(ruleset_id)
+    return ids
 
 
 @attrs.define(eq=False, kw_only=True, repr=False)

@@ -20,6 +20,8 @@ class Region:
         description: Where it is (``Virginia, USA``), when the API says.
     """
 
+    __lambdacloud_intern__ = True
+
     name: str
     description: str | None = None
 

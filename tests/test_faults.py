@@ -26,7 +26,7 @@ from lambdacloud import (
     RateLimitError,
     ServerError,
     WaitTimeoutError,
-    _session,
+    _transport,
 )
 from lambdacloud.testing import BAD_GATEWAY_HTML, FakeClock, FakeLambdaCloud
 
@@ -99,7 +99,7 @@ REPEATABLE = {"429-storm-retry-after-seconds", "429-storm-retry-after-http-date"
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambdaCloud]:
-    monkeypatch.setattr(_session, "MAX_RESPONSE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(_transport, "MAX_RESPONSE_BYTES", 1024 * 1024)
     with FakeLambdaCloud(clock=FakeClock(frozen=True)) as running:
         yield running
 

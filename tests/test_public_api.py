@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import inspect
 import io
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +149,9 @@ def resource_classes() -> list[type[Resource]]:
     pending: list[type[Resource]] = [Resource]
     while pending:
         for sub in pending.pop().__subclasses__():
-            found.append(sub)
+            # attrs replaces each slotted class; the original lingers until collected
+            if getattr(sys.modules[sub.__module__], sub.__name__, None) is sub:
+                found.append(sub)
             pending.append(sub)
     return found
 
@@ -210,3 +216,46 @@ def test_unbound_resource_says_so() -> None:
     key = SSHKey(id="k", name="n", public_key="p")
     with pytest.raises(lambdacloud.LambdaCloudError, match="not bound"):
         key.delete()
+
+
+def loaded_after(statement: str) -> set[str]:
+    """The top-level modules a fresh interpreter has loaded after running ``statement``."""
+    script = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LAMBDA_API_KEY": "secret_import-test-key"},
+    )
+    return {name.split(".")[0] for name in run.stdout.split()}
+
+
+HEAVY = {"attrs", "attr", "cattrs", "tenacity"}
+
+
+def test_importing_the_package_loads_no_dependency() -> None:
+    loaded = loaded_after("import lambdacloud; lambdacloud.LambdaCloudError")
+    assert not loaded & (HEAVY | {"requests", "urllib3"})
+
+
+def test_a_client_loads_the_models_and_retrying_on_first_use() -> None:
+    assert not loaded_after("from lambdacloud import Client; Client()") & HEAVY
+    with socket.socket() as probe:  # a port nothing listens on: the call fails at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first_call = loaded_after(
+        "from lambdacloud import Client, APIConnectionError\n"
+        f"client = Client(base_url='http://127.0.0.1:{port}', max_retries=0)\n"
+        "try:\n"
+        "    client.regions.list()\n"
+        "except APIConnectionError:\n"
+        "    pass\n"
+    )
+    assert first_call >= HEAVY
+
+
+def test_unknown_names_are_attribute_errors_and_dir_lists_the_public_ones() -> None:
+    with pytest.raises(AttributeError, match="Clinet"):
+        lambdacloud.Clinet  # noqa: B018
+    assert set(lambdacloud.__all__) <= set(dir(lambdacloud))
