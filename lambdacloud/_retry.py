@@ -150,18 +150,21 @@ class Spacer:
     def wait(self) -> float:
         """Block until the interval since the previous call has passed, then claim the slot.
 
+        The lock is never held while sleeping: another thread may end its call (and
+        :meth:`mark` it) meanwhile, which pushes this one's slot further back.
+
         Returns:
             The time (on the clock) at which the slot was claimed.
         """
-        with self._lock:
-            if self._next is not None:
-                delay = self._next - self._clock()
-                if delay > 0:
-                    logger.info("Waiting %.1f s to respect the API's launch rate limit", delay)
-                    self._sleep(delay)
-            claimed = self._clock()
-            self._next = claimed + self.interval
-            return claimed
+        while True:
+            with self._lock:
+                now = self._clock()
+                if self._next is None or now >= self._next:
+                    self._next = now + self.interval
+                    return now
+                delay = self._next - now
+            logger.info("Waiting %.1f s to respect the API's launch rate limit", delay)
+            self._sleep(delay)
 
     def mark(self) -> None:
         """Restart the interval now: the call just ended (its last attempt may have been late)."""

@@ -1,8 +1,9 @@
-"""The HTTP layer: with :mod:`lambdacloud._transport`, the only modules that import ``requests``.
+"""The HTTP layer: the only module that imports ``requests``.
 
-It sends a request with auth, a timeout and our User-Agent, unwraps the ``{"data": ...}``
-envelope, turns everything else into a :class:`~lambdacloud.errors.LambdaCloudError`,
-retries what is safe to retry, and spaces requests that the API rate-limits hard.
+It sends a request with auth, a timeout and our User-Agent, has the answer unwrapped
+(:mod:`lambdacloud._response`), turns transport failures into
+:class:`~lambdacloud.errors.APIConnectionError`, retries what is safe to retry, and spaces
+requests that the API rate-limits hard.
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ import requests.cookies
 import requests.utils
 import urllib3
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from lambdacloud import _retry, _transport
+from lambdacloud import _response, _retry
 from lambdacloud._redaction import redact
 from lambdacloud._retry import Sleep, Spacer
 from lambdacloud._version import __version__
 from lambdacloud.errors import (
+    APIConnectionError,
+    APITimeoutError,
     LambdaCloudError,
     MalformedResponseError,
     error_class,
-    error_from_envelope,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +52,6 @@ USER_AGENT = (
 
 Timeout = float | tuple[float, float]
 
-_NOT_JSON = object()
 #: ``HTTPAdapter.send`` as requests defines it; mock libraries replace it while active.
 _STOCK_SEND = requests.adapters.HTTPAdapter.send
 #: The direct path is written for urllib3 2 (requests still allows 1.26).
@@ -171,7 +173,7 @@ class Session:
             try:
                 return self._send(method, path, query, json_body, secrets, data_optional)
             except LambdaCloudError as error:
-                self._scrub(error, secrets)
+                _response.scrub(error, (*self._credentials, *secrets))
                 raise
 
         if spacer is None:
@@ -237,7 +239,7 @@ class Session:
                     pool, method, url, body, headers
                 )
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise _transport.connection_error(f"{method} {path}", self.base_url, exc) from exc
+            raise _connection_error(f"{method} {path}", self.base_url, exc) from exc
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed)
@@ -292,7 +294,7 @@ class Session:
             preload_content=False,
             decode_content=True,
         )
-        return response.status, response.headers, _transport.read_capped_urllib3(response)
+        return response.status, response.headers, _response.read_capped_urllib3(response)
 
     def _send_with_requests(
         self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
@@ -317,7 +319,7 @@ class Session:
             cert=self._cert,
         )
         with response:
-            answer = _transport.read_capped(response)
+            answer = _read_capped(response)
         return response.status_code, response.headers, answer
 
     def _unwrap(
@@ -330,67 +332,17 @@ class Session:
         secrets: tuple[str, ...] = (),
         data_optional: bool = False,
     ) -> dict[str, Any]:
-        """The envelope of an answer, or the error it stands for.
-
-        Args:
-            body: The body, or ``None`` when it was larger than the client reads.
-        """
-        retry_after = _retry.parse_retry_after(headers.get("Retry-After"), time.time())
-        if body is None:
-            cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
-            raise cls(
-                f"{method} {path} answered HTTP {status} with a body over "
-                f"{_transport.MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, "
-                "which the client does not read",
-                status_code=status,
-                retry_after=retry_after,
-            )
-        try:
-            payload = json.loads(body) if body else None
-        except (ValueError, RecursionError):
-            payload = _NOT_JSON
-        if 200 <= status < 300 and isinstance(payload, dict) and "data" in payload:
-            return payload
-        if 200 <= status < 300 and data_optional and not _is_error(payload):
-            return {"data": None}
-        if isinstance(payload, dict):
-            error = error_from_envelope(payload, status, retry_after)
-            if error is not None:
-                raise error
-        if 300 <= status < 400:
-            location = headers.get("Location", "")
-            what = f"a redirect to {location!r}; point base_url at the API itself"
-        elif not body:
-            what = "an empty body"
-        elif secrets:
-            # Echoes of a secret can be escaped beyond recognition: show none of the body.
-            what = "an unreadable body (not shown: the request carried secrets)"
-        elif payload is _NOT_JSON:
-            what = f"a body that is not JSON: {self._excerpt(body)!r}"
-        else:
-            what = f"JSON that is not the API's envelope: {self._excerpt(body)!r}"
-        cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
-        raise cls(
-            f"{method} {path} answered HTTP {status} with {what}",
-            status_code=status,
-            retry_after=retry_after,
+        """:func:`lambdacloud._response.unwrap`, hiding this session's credentials."""
+        return _response.unwrap(
+            method,
+            path,
+            status,
+            headers,
+            body,
+            hidden=(*self._credentials, *secrets),
+            secrets=secrets,
+            data_optional=data_optional,
         )
-
-    def _excerpt(self, body: bytes, secrets: tuple[str, ...] = ()) -> str:
-        """The start of a body, on one line, without secrets, at most 200 characters."""
-        text = " ".join(body[: _transport.EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
-        text = redact(text, (*self._credentials, *secrets))
-        if len(text) > _transport.EXCERPT_LENGTH:
-            text = text[: _transport.EXCERPT_LENGTH] + "…"
-        return text
-
-    def _scrub(self, error: LambdaCloudError, secrets: tuple[str, ...]) -> None:
-        """Remove the API key and this request's secrets from what a server said back."""
-        hidden = (*self._credentials, *secrets)
-        error.message = redact(error.message, hidden)
-        if error.suggestion:
-            error.suggestion = redact(error.suggestion, hidden)
-        error.args = (error.message,)
 
     def upload(self, method: str, url: str, body: BinaryIO, *, content_type: str) -> None:
         """Send a file to a presigned storage URL, with no Authorization header at all.
@@ -437,7 +389,7 @@ class Session:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                error = _transport.connection_error(f"{method} upload", url, exc)
+                error = _connection_error(f"{method} upload", url, exc)
                 error.message = redact(error.message, hidden)
                 error.args = (error.message,)
                 raise error from None
@@ -446,7 +398,7 @@ class Session:
             if not 200 <= status < 300:
                 raise error_class(None, status)(
                     f"{method} upload to {host} answered HTTP {status}: "
-                    f"{self._excerpt(response.content, hidden)!r}",
+                    f"{_response.excerpt(response.content, hidden)!r}",
                     status_code=status,
                     retry_after=_retry.parse_retry_after(
                         response.headers.get("Retry-After"), time.time()
@@ -478,5 +430,108 @@ class _Authorization(requests.auth.AuthBase):
         return "<Authorization>"
 
 
-def _is_error(payload: Any) -> bool:
-    return isinstance(payload, dict) and "error" in payload
+def _read_capped(response: requests.Response) -> bytes | None:
+    """The whole body, or ``None`` (and the connection dropped) past the size the client reads."""
+    if (
+        _response.declared_length(response.headers.get("Content-Length"))
+        > _response.MAX_RESPONSE_BYTES
+    ):
+        return None  # said so up front: not worth reading
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > _response.MAX_RESPONSE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _connection_error(what: str, url: str, exc: Exception) -> APIConnectionError:
+    """The library's error for a transport failure, raised by requests or by urllib3."""
+    host = urlsplit(url).netloc
+    why = _reason(exc)
+    unsent = _never_connected(exc)
+    if _timed_out(exc):
+        kind = "connecting to" if unsent else "waiting for an answer from"
+        return APITimeoutError(f"{what}: timed out {kind} {host} ({why})", request_sent=not unsent)
+    # Certificate problems and malformed URLs do not heal by retrying.
+    retryable = not isinstance(
+        exc,
+        (
+            requests.exceptions.SSLError,
+            requests.exceptions.InvalidURL,
+            urllib3.exceptions.SSLError,
+            urllib3.exceptions.LocationValueError,
+            ValueError,
+        ),
+    ) and isinstance(
+        exc,
+        (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.NewConnectionError,
+            urllib3.exceptions.ProxyError,
+        ),
+    )
+    return APIConnectionError(
+        f"{what}: could not complete the request to {host} ({why})",
+        request_sent=not unsent,
+        retryable=retryable,
+    )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a transport failure was a timeout, however requests or urllib3 wrapped it.
+
+    requests reports a read timeout in the middle of a body as a ``ConnectionError``; urllib3
+    counts a refused connection as a kind of connect timeout. Neither is what happened.
+    """
+    return any(
+        isinstance(cause, (requests.Timeout, urllib3.exceptions.TimeoutError))
+        and not isinstance(cause, NewConnectionError)
+        for cause in _causes(exc)
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: urllib3's ``reason``, an exception as first argument, the
+    cause or context; each once."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        nested = current.args[0] if current.args else None
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+        elif isinstance(nested, BaseException):
+            current = nested
+        else:
+            current = current.__cause__ or current.__context__
+    return found
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the connection was never established, so the server cannot have seen the request."""
+    return any(
+        isinstance(cause, (NewConnectionError, ConnectTimeoutError, requests.ConnectTimeout))
+        for cause in _causes(exc)
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """A short description of a transport failure without the noise of urllib3's wrappers."""
+    current: BaseException = exc
+    for _ in range(5):
+        reason = getattr(current, "reason", None)
+        nested = current.args[0] if current.args else None
+        if isinstance(reason, BaseException):
+            current = reason
+        elif isinstance(nested, BaseException):
+            current = nested
+        else:
+            break
+    text = str(current) or type(current).__name__
+    return text if len(text) <= _response.EXCERPT_LENGTH else text[: _response.EXCERPT_LENGTH] + "…"

@@ -13,6 +13,7 @@ import jsonschema
 import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
+from openapi_core.validation.request.exceptions import RequestBodyValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -28,14 +29,17 @@ def document(version: str = "1.10.0") -> dict[str, Any]:
 
 @cache
 def _openapi(version: str) -> OpenAPI:
-    return OpenAPI.from_dict(copy.deepcopy(document(version)))
+    """The document with closed object schemas (see :func:`_closed`)."""
+    return OpenAPI.from_dict(_closed(copy.deepcopy(document(version))))
 
 
 def request_violation(request: requests.PreparedRequest, version: str = "1.10.0") -> str | None:
     """Why the document would reject this request (path, method, query, body, auth), or None.
 
     The request is checked as if it were sent to the document's server, whatever host and
-    path prefix the test client used.
+    path prefix the test client used. Its JSON body is checked against closed schemas: the
+    document allows keys it does not list, so a misspelt optional key (``host_name``) would
+    otherwise pass, and the server would ignore it.
     """
     url = request.url or ""
     start = url.find("/api/")
@@ -45,6 +49,12 @@ def request_violation(request: requests.PreparedRequest, version: str = "1.10.0"
         _openapi(version).validate_request(RequestsOpenAPIRequest(canonical))
     except Exception as error:  # noqa: BLE001 - every kind of violation is reported the same way
         cause = error.__cause__
+        schema_errors = getattr(cause, "schema_errors", None)
+        if isinstance(error, RequestBodyValidationError) and schema_errors:
+            # Where and why, without the whole body (which may carry user_data, a secret).
+            return "Request body: " + "; ".join(
+                f"{e.json_path}: {e.message}" for e in schema_errors
+            )
         detail = f"{error}" + (
             f" ({cause})" if cause is not None and str(cause) != str(error) else ""
         )

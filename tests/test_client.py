@@ -70,7 +70,7 @@ class TestApiKeyDiscovery:
         assert "LAMBDA_API_KEY" in message
         assert "~/.lambda_cloud/lambda_keys" in message
 
-    @pytest.mark.parametrize("key", ["abc\u2014def", "two words", "tab\tkey"])
+    @pytest.mark.parametrize("key", ["abc\u2014def-key", "two words", "tab\tkey-value"])
     def test_keys_that_cannot_be_sent_are_rejected_without_showing_them(
         self, monkeypatch: pytest.MonkeyPatch, key: str
     ) -> None:

@@ -1,6 +1,6 @@
 """Connections over real local sockets: one TCP connection carries every call of a Client,
-retries and error answers included, and the environment's proxy and CA settings are honoured,
-read once per Client."""
+retries and error answers included; the environment's proxy and CA settings are honoured,
+read once per Client; bodies are capped and stalls are timeouts, on both send paths."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import base64
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,14 @@ import pytest
 import requests
 import requests.adapters
 
-from lambdacloud import Client, NotFoundError, _session
+from lambdacloud import (
+    APITimeoutError,
+    Client,
+    MalformedResponseError,
+    NotFoundError,
+    _response,
+    _session,
+)
 
 from .conftest import API_KEY, FakeTime, instance_data
 
@@ -30,7 +37,9 @@ class CountingServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.connections = 0
-        self.answers: list[tuple[int, Any]] = []
+        #: ``(status, payload)`` to answer with JSON, or a function that answers itself.
+        self.answers: list[tuple[int, Any] | Callable[[Handler], None]] = []
+        self.release = threading.Event()
         self.seen: list[tuple[str, dict[str, str]]] = []
 
     @property
@@ -49,7 +58,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.seen.append((self.path, dict(self.headers.items())))
-        status, payload = self.server.answers.pop(0)
+        answer = self.server.answers.pop(0)
+        if callable(answer):
+            answer(self)
+            return
+        status, payload = answer
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -69,6 +82,7 @@ def serving() -> Iterator[CountingServer]:
     try:
         yield running
     finally:
+        running.release.set()
         running.shutdown()
         running.server_close()
         thread.join()
@@ -187,3 +201,62 @@ def test_the_environment_ca_bundle_is_used_through_requests(
     with Client(api_key=API_KEY, base_url=server.url, session=session) as client:
         client.instances.list()
     assert verified == [ca_bundle]
+
+
+def stall_mid_body(handler: Handler) -> None:
+    """Headers and the start of the body, then nothing until the test ends."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "100")
+    handler.end_headers()
+    handler.wfile.write(b'{"data": [')
+    handler.wfile.flush()
+    handler.server.release.wait(10)
+    handler.close_connection = True
+
+
+def endless_chunks(handler: Handler) -> None:
+    """A chunked 200 that never says how long it is and goes on past the client's cap."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    chunk = b" " * 16384
+    with contextlib.suppress(OSError):  # the client hangs up once it has read enough
+        handler.wfile.write(b'%x\r\n{"data": [\r\n' % len(b'{"data": ['))
+        for _ in range(64):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+    handler.close_connection = True
+
+
+@pytest.mark.parametrize("http", [None, hooked_session], ids=["direct", "through-requests"])
+def test_a_stall_in_the_middle_of_a_body_is_a_timeout(server: CountingServer, http: Any) -> None:
+    server.answers = [stall_mid_body]
+    session = http() if http else None
+    with (
+        Client(
+            api_key=API_KEY,
+            base_url=server.url,
+            session=session,
+            timeout=(1.0, 0.1),
+            max_retries=0,
+        ) as client,
+        pytest.raises(APITimeoutError) as raised,
+    ):
+        client.instances.list()
+    assert raised.value.request_sent is True
+
+
+@pytest.mark.parametrize("http", [None, hooked_session], ids=["direct", "through-requests"])
+def test_a_body_of_unknown_length_is_read_only_up_to_the_cap(
+    server: CountingServer, monkeypatch: pytest.MonkeyPatch, http: Any
+) -> None:
+    monkeypatch.setattr(_response, "MAX_RESPONSE_BYTES", 256 * 1024)
+    server.answers = [endless_chunks, INSTANCES]
+    session = http() if http else None
+    with Client(api_key=API_KEY, base_url=server.url, session=session, max_retries=0) as client:
+        with pytest.raises(MalformedResponseError, match="does not read"):
+            client.instances.list()
+        assert len(client.instances.list()) == 1  # on a new connection: that one was dropped
+    assert server.connections == 2

@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 import responses
 
-from lambdacloud import Client, FirewallRule
+from lambdacloud import Client, FilesystemMount, FirewallRule
 
 from .conftest import load
-from .spec import operations
+from .spec import operations, request_violation
 
 ROOT = "https://cloud.lambda.ai"
 ID = "0920582c7ff041399e34823a0be62549"
 TICKET = "f1e2d3c4b5a647869708192a3b4c5d6e"
 ATTACHMENT = "6a7b8c9d0e1f4a2b8c3d4e5f6a7b8c9d"
 RULE = FirewallRule("tcp", 22)
+FILESYSTEM = "398578a2336b49079e74043f0bd2cfe8"
+RULESET = "c4d291f47f9d436fa39f58493ce3b50d"
+
+#: Every optional launch argument the client has, so that the document (here through the
+#: request check in tests/conftest.py, in the contract tier through Prism) sees the shape of
+#: each key it sends. ``image`` and ``image_family`` exclude each other: one launch each.
+LAUNCH_OPTIONS: dict[str, Any] = {
+    "region": "us-east-1",
+    "ssh_key": "my-public-key",
+    "name": "My Instance",
+    "hostname": "headnode1",
+    "filesystems": ["my-filesystem"],
+    "user_data": "#cloud-config\nruncmd:\n  - echo hello > /tmp/hello.txt\n",
+    "tags": {"key1": "value1", "team": "ml"},
+    "firewall_rulesets": [RULESET],
+}
+FULL_LAUNCHES: dict[str, Callable[[Client], Any]] = {
+    "image": lambda c: c.instances.launch(
+        "gpu_1x_a10",
+        image=ID,
+        filesystem_mounts={FILESYSTEM: "/data/custom-mount-point"},
+        **LAUNCH_OPTIONS,
+    ),
+    "image_family": lambda c: c.instances.launch(
+        "gpu_1x_a10",
+        image_family="ubuntu-lts",
+        filesystem_mounts=[
+            FilesystemMount(mount_point="/lambda/nfs/shared", file_system_id=FILESYSTEM)
+        ],
+        **LAUNCH_OPTIONS,
+    ),
+}
 
 
 def instance_list() -> dict[str, Any]:
@@ -178,3 +212,48 @@ def test_operation_is_reached_by_its_method(
     call(client)
     wanted = pattern(path)
     assert any(c.request.method == method and wanted.match(c.request.url) for c in mocked.calls)
+
+
+@pytest.mark.parametrize("launch", sorted(FULL_LAUNCHES))
+def test_a_launch_with_every_option_sends_every_key(
+    client: Client, mocked: responses.RequestsMock, launch: str
+) -> None:
+    mocked.post(f"{ROOT}/api/v1/instance-operations/launch", json=load("launched"))
+    mocked.get(pattern("/api/v1/instances/{id}"), json=load("instance_active"))
+    FULL_LAUNCHES[launch](client)
+    body = json.loads(mocked.calls[0].request.body)
+    assert set(body) == {
+        "region_name",
+        "instance_type_name",
+        "ssh_key_names",
+        "name",
+        "hostname",
+        "file_system_names",
+        "file_system_mounts",
+        "image",
+        "user_data",
+        "tags",
+        "firewall_rulesets",
+    }
+    assert set(body["image"]) == {{"image": "id", "image_family": "family"}[launch]}
+
+
+def test_a_misspelt_launch_key_breaks_the_document(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    # The document lets an object have keys it does not list; the request check closes it,
+    # so a key the API would silently ignore fails the test that sends it.
+    mocked.post(f"{ROOT}/api/v1/instance-operations/launch", json=load("launched"))
+    mocked.get(pattern("/api/v1/instances/{id}"), json=load("instance_active"))
+    FULL_LAUNCHES["image"](client)
+    sent = mocked.calls[0].request
+    assert request_violation(sent) is None
+    body = json.loads(sent.body)
+    misspelt = [
+        {**{k: v for k, v in body.items() if k != key}, f"{key}s": body[key]} for key in body
+    ]
+    misspelt.append({**body, "image": {"image_id": ID}})
+    misspelt.append({**body, "firewall_rulesets": [{"id": RULESET, "region": "us-east-1"}]})
+    for wrong in misspelt:
+        request = requests.Request("POST", sent.url, headers=dict(sent.headers), json=wrong)
+        assert request_violation(request.prepare()) is not None, wrong

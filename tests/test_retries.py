@@ -23,7 +23,7 @@ from lambdacloud import (
     RateLimitError,
     ServerError,
 )
-from lambdacloud._retry import RETRY_AFTER_MAX, backoff, parse_retry_after, retry_delay
+from lambdacloud._retry import RETRY_AFTER_MAX, Spacer, backoff, parse_retry_after, retry_delay
 
 from .conftest import API, API_KEY, FakeTime, instance_data, load
 
@@ -374,3 +374,26 @@ class TestArithmetic:
         assert retry_delay(RateLimitError("slow down", retry_after=7.0), attempt=3) == 7.0
         assert retry_delay(RateLimitError("slow down", retry_after=600.0), 1) == RETRY_AFTER_MAX
         assert retry_delay(ServerError("boom"), attempt=3) == 2.0
+
+
+def test_the_launch_spacer_sleeps_without_its_lock_and_honours_a_mark_made_meanwhile() -> None:
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        started = now[0]
+        if len(sleeps) == 1:
+            # Another thread's launch ends at t=5 while this one waits: its mark must not
+            # wait for this sleep, and it moves this thread's slot to 5 + 12.
+            now[0] = 5.0
+            marker = threading.Thread(target=spacer.mark)
+            marker.start()
+            marker.join(timeout=5)
+            assert not marker.is_alive()
+        now[0] = started + seconds
+
+    spacer = Spacer(12.0, lambda: now[0], sleep)
+    assert spacer.wait() == 0.0  # the other thread's launch
+    assert spacer.wait() == 17.0
+    assert sleeps == [12.0, 5.0]

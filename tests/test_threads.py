@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
+from typing import Any
 
 from lambdacloud import Client
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
@@ -50,15 +52,24 @@ def test_one_client_from_eight_threads() -> None:
     with FakeLambdaCloud(clock=FakeClock(frozen=True)) as cloud:
         cloud.set_capacity("gpu_1x_a10", "us-west-1", THREADS * LAUNCHES_PER_THREAD)
         with cloud.client() as client:
-            claimed: list[float] = []
+            # What each thread did, in order: a launch slot claimed (at a fake time), a
+            # launch sent. Sends are recorded below the spacer, where the wire starts.
+            events: dict[str, list[tuple[str, float]]] = defaultdict(list)
             spacer_wait = client._launch_spacer.wait
+            send = client._session._send
 
             def recording_wait() -> float:
                 at = spacer_wait()
-                claimed.append(at)
+                events[threading.current_thread().name].append(("claim", at))
                 return at
 
+            def recording_send(method: str, path: str, *args: Any) -> Any:
+                if path.endswith("/instance-operations/launch"):
+                    events[threading.current_thread().name].append(("send", cloud.clock()))
+                return send(method, path, *args)
+
             client._launch_spacer.wait = recording_wait  # type: ignore[method-assign]
+            client._session._send = recording_send  # type: ignore[method-assign]
             start = threading.Barrier(THREADS)
 
             def run(number: int) -> list[str]:
@@ -72,7 +83,12 @@ def test_one_client_from_eight_threads() -> None:
         assert len(requests) > 300
         assert all(200 <= r.status < 300 for r in requests)
         assert cloud.count("POST", "/instance-operations/launch") == THREADS * LAUNCHES_PER_THREAD
-        # Each launch was sent at least 12 s (of the fake clock) after the one before.
-        claimed.sort()
+        # Every launch was sent after its own slot was claimed, once...
+        for sequence in events.values():
+            assert [kind for kind, _ in sequence] == ["claim", "send"] * LAUNCHES_PER_THREAD
+        # ...and the slots were at least 12 s (of the fake clock) apart, across threads.
+        claimed = sorted(
+            at for sequence in events.values() for kind, at in sequence if kind == "claim"
+        )
         assert len(claimed) == THREADS * LAUNCHES_PER_THREAD
         assert min(later - earlier for earlier, later in pairwise(claimed)) >= 12.0

@@ -9,6 +9,9 @@ gets an error answer and an ``sl-violations`` header.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -29,6 +32,7 @@ STARTUP_SECONDS = 120.0
 
 #: Seeds for the repeatable dynamic sweeps.
 SEEDS_1_10 = ("lambda", "cloud", "gpu", "h100", "a10")
+SEEDS_1_9 = ("previous", "release")
 SEEDS_1_8 = ("older", "shapes", "still")
 
 
@@ -58,9 +62,18 @@ class Prism:
             command.append("--dynamic")
         if seed is not None:
             command += ["--seed", seed]
-        self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        try:
+            # A session (and process group) of its own, so stop() ends any children too.
+            self._process = subprocess.Popen(
+                command,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            self._remove_log()
+            raise
 
     def __repr__(self) -> str:
         mode = f"dynamic seed={self.seed}" if self.dynamic else "static"
@@ -81,42 +94,79 @@ class Prism:
         return Path(self._log.name).read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
-        self._process.terminate()
-        try:
+        """End the server's whole process group: politely, then whatever is left."""
+        _signal_group(self._process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        _signal_group(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        self._remove_log()
+
+    def _remove_log(self) -> None:
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
 
 
 class Servers:
-    """Every Prism the tier uses, started together (they take seconds each to boot)."""
+    """Every Prism the tier uses, started together (they take seconds each to boot).
+
+    If one fails to start, the ones already started are stopped before the error goes on.
+    """
 
     def __init__(self) -> None:
-        self.static = Prism("1.10.0", dynamic=False)
-        self.random = Prism("1.10.0", dynamic=True)
-        self.seeded = [Prism("1.10.0", dynamic=True, seed=seed) for seed in SEEDS_1_10]
-        self.older_random = Prism("1.8.3", dynamic=True)
-        self.older_seeded = [Prism("1.8.3", dynamic=True, seed=seed) for seed in SEEDS_1_8]
+        self._started: list[Prism] = []
+        try:
+            self.static = self._start("1.10.0", dynamic=False)
+            self.random = self._start("1.10.0", dynamic=True)
+            self.seeded = [self._start("1.10.0", dynamic=True, seed=seed) for seed in SEEDS_1_10]
+            self.previous_random = self._start("1.9.3", dynamic=True)
+            self.previous_seeded = [
+                self._start("1.9.3", dynamic=True, seed=seed) for seed in SEEDS_1_9
+            ]
+            self.older_random = self._start("1.8.3", dynamic=True)
+            self.older_seeded = [
+                self._start("1.8.3", dynamic=True, seed=seed) for seed in SEEDS_1_8
+            ]
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, version: str, *, dynamic: bool, seed: str | None = None) -> Prism:
+        server = Prism(version, dynamic=dynamic, seed=seed)
+        self._started.append(server)
+        return server
 
     def all(self) -> list[Prism]:
-        return [self.static, self.random, *self.seeded, self.older_random, *self.older_seeded]
+        return list(self._started)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for server in self._started:
+            server.wait_ready(deadline)
+
+    def stop(self) -> None:
+        """Stop every server started, even if stopping one of them fails."""
+        errors: list[BaseException] = []
+        while self._started:
+            try:
+                self._started.pop().stop()
+            except BaseException as error:  # noqa: BLE001 - raised below, after the rest
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prism() -> Iterator[Servers]:
+    """The servers, for the contract tests only: they stop when the last one has run, so
+    about a dozen node processes do not stay up through the rest of the suite."""
     _install_prism()
     servers = Servers()
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        for server in servers.all():
-            server.wait_ready(deadline)
+        servers.wait_ready()
         yield servers
     finally:
-        for server in servers.all():
-            server.stop()
+        servers.stop()
 
 
 class Recorder:
@@ -156,6 +206,13 @@ def contract_client(server: Prism, *, stop_after: int | None = None) -> tuple[Cl
     recorder = Recorder(stop_after)
     client._session.http.hooks["response"].append(recorder)
     return client, recorder
+
+
+def _signal_group(pid: int, signal_number: int) -> None:
+    """Send a signal to the process group ``pid`` leads, if any of it is left (macOS says
+    EPERM for a group of zombies)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal_number)
 
 
 def _free_port() -> int:

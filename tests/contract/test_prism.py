@@ -14,7 +14,7 @@ import pytest
 from lambdacloud import LambdaCloudError
 
 from ..spec import operations, template
-from ..test_operations import OPERATIONS
+from ..test_operations import FULL_LAUNCHES, OPERATIONS
 from .conftest import EnoughPages, Prism, Servers, contract_client
 
 pytestmark = pytest.mark.contract
@@ -59,6 +59,29 @@ def test_random_schema_valid_answers_parse(prism: Servers, operation: tuple[str,
         assert run(prism.random, operation) == []
 
 
+@pytest.mark.parametrize("launch", sorted(FULL_LAUNCHES))
+def test_a_launch_with_every_option(prism: Servers, launch: str) -> None:
+    # The table's launch sends the required keys only; this one sends every optional key
+    # the client has, so Prism checks the shape of each (image by id, then by family).
+    # A rejected launch gets one of the document's error examples: what matters is why.
+    client, recorder = contract_client(prism.static)
+    with client, contextlib.suppress(LambdaCloudError):
+        FULL_LAUNCHES[launch](client)
+    assert recorder.exchanges[0][:2] == ("POST", "/api/v1/instance-operations/launch")
+    assert recorder.violations == []
+
+
+PREVIOUS_READS = [op for op in READS if op in set(operations("1.9.3"))]
+
+
+@pytest.mark.parametrize("operation", PREVIOUS_READS, ids=lambda op: f"{op[0]} {op[1]}")
+def test_the_1_9_3_shapes_still_parse(prism: Servers, operation: tuple[str, str]) -> None:
+    for server in prism.previous_seeded:
+        assert run(server, operation) == [], server
+    for _ in range(RANDOM_ROUNDS // 2):
+        assert run(prism.previous_random, operation) == []
+
+
 OLDER_READS = [op for op in READS if op in set(operations("1.8.3"))]
 
 
@@ -80,5 +103,19 @@ def test_prism_reports_a_request_the_document_rejects(prism: Servers) -> None:
     assert "instance_type_name" in violations
 
 
-def test_the_older_document_has_fewer_operations() -> None:
+def test_the_older_documents_have_fewer_operations() -> None:
+    assert len(PREVIOUS_READS) == 15
     assert len(OLDER_READS) == 11
+
+
+def test_static_answers_are_the_published_examples(prism: Servers) -> None:
+    # tests/openapi/refresh.py empties the document's prose but not its examples, so the
+    # descriptions inside example instance types and regions reach the client intact.
+    client, recorder = contract_client(prism.static)
+    with client:
+        (instance_type,) = client.instance_types.list()
+    assert recorder.violations == []
+    assert instance_type.description == "8x Example GPU (40 GB SXM4)"
+    assert [region.description for region in instance_type.regions_with_capacity] == [
+        "California, USA"
+    ]

@@ -2,7 +2,9 @@
 
 Keeps the facts (paths, operations, parameters, schemas, enums, examples) and drops the
 prose: summaries go, and descriptions become empty strings (a response object must have
-one to be a valid OpenAPI document). The copies stay small and are data, not docs.
+one to be a valid OpenAPI document). Example values are data, kept exactly as published,
+even where they have a ``description`` of their own (a region's, say, which Prism serves in
+static mode). The copies stay small and are data, not docs.
 
 Usage: python tests/openapi/refresh.py [SOURCE_DIR]   (default: ../shared/openapi)
 """
@@ -18,14 +20,30 @@ HERE = Path(__file__).parent
 VERSIONS = ("1.8.3", "1.9.3", "1.10.0")
 
 
-def strip(node: Any) -> Any:
-    """``node`` without prose: summaries removed, descriptions emptied."""
+#: Keywords whose values are example data, copied as they are.
+EXAMPLES = ("example", "examples")
+
+
+def strip(node: Any, *, names: bool = False) -> Any:
+    """``node`` without prose: summaries removed, descriptions emptied, examples untouched.
+
+    ``names`` says that the keys of ``node`` are property names (the value of
+    ``properties``), not keywords: a property may be called ``example`` or ``summary``.
+    """
     if isinstance(node, dict):
-        return {
-            key: "" if key == "description" and isinstance(value, str) else strip(value)
-            for key, value in node.items()
-            if not (key == "summary" and isinstance(value, str))
-        }
+        stripped = {}
+        for key, value in node.items():
+            if names:
+                stripped[key] = strip(value)
+            elif key in EXAMPLES:
+                stripped[key] = value
+            elif key == "summary" and isinstance(value, str):
+                continue
+            elif key == "description" and isinstance(value, str):
+                stripped[key] = ""
+            else:
+                stripped[key] = strip(value, names=key == "properties")
+        return stripped
     if isinstance(node, list):
         return [strip(item) for item in node]
     return node

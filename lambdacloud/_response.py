@@ -1,0 +1,158 @@
+"""Reading an answer: its body within a size cap, and its envelope — the data, or the
+error the answer stands for. Free of ``requests``: both send paths use it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import urllib3
+
+from lambdacloud._redaction import redact
+from lambdacloud._retry import parse_retry_after
+from lambdacloud.errors import (
+    LambdaCloudError,
+    MalformedResponseError,
+    error_class,
+    error_from_envelope,
+)
+
+#: The largest answer the client reads; the API's are a few hundred kilobytes at most.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: The longest excerpt of a body or a failure shown in an error message.
+EXCERPT_LENGTH = 200
+
+_NOT_JSON = object()
+
+
+def read_capped_urllib3(response: urllib3.BaseHTTPResponse) -> bytes | None:
+    """The whole body, or ``None`` (the connection dropped) past the size the client reads.
+
+    A plain body of known length is read in one call.
+    """
+    length = response.length_remaining
+    if length is not None and length > MAX_RESPONSE_BYTES:
+        _drop(response)
+        return None
+    if length is not None and not response.headers.get("Content-Encoding"):
+        body = response.read()
+    else:
+        chunks = []
+        size = 0
+        for chunk in response.stream(64 * 1024):
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                _drop(response)
+                return None
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    response.release_conn()
+    return body
+
+
+def _drop(response: urllib3.BaseHTTPResponse) -> None:
+    """Close a response not read to its end (its connection cannot carry another request)."""
+    response.close()
+    response.release_conn()  # the pool reconnects in its place
+
+
+def declared_length(value: str | None) -> int:
+    try:
+        return int(value) if value else 0
+    except ValueError:
+        return 0
+
+
+def unwrap(
+    method: str,
+    path: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    hidden: tuple[str, ...],
+    secrets: tuple[str, ...] = (),
+    data_optional: bool = False,
+) -> dict[str, Any]:
+    """The envelope of an answer, or the error it stands for.
+
+    Args:
+        method: The request's method, for messages.
+        path: The request's path, for messages.
+        status: The HTTP status.
+        headers: The answer's headers.
+        body: The body, or ``None`` when it was larger than the client reads.
+        hidden: What no excerpt may show (the credentials).
+        secrets: Values the request carried; with any, no excerpt is shown at all.
+        data_optional: Any 2xx answer is a success, even without the envelope.
+
+    Returns:
+        The envelope, ``{"data": ...}`` and its siblings.
+
+    Raises:
+        LambdaCloudError: The subclass the answer stands for.
+    """
+    retry_after = parse_retry_after(headers.get("Retry-After"), time.time())
+    if body is None:
+        cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
+        raise cls(
+            f"{method} {path} answered HTTP {status} with a body over "
+            f"{MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, "
+            "which the client does not read",
+            status_code=status,
+            retry_after=retry_after,
+        )
+    try:
+        payload = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        payload = _NOT_JSON
+    if 200 <= status < 300 and isinstance(payload, dict) and "data" in payload:
+        return payload
+    if 200 <= status < 300 and data_optional and not _is_error(payload):
+        return {"data": None}
+    if isinstance(payload, dict):
+        error = error_from_envelope(payload, status, retry_after)
+        if error is not None:
+            raise error
+    if 300 <= status < 400:
+        location = headers.get("Location", "")
+        what = f"a redirect to {location!r}; point base_url at the API itself"
+    elif not body:
+        what = "an empty body"
+    elif secrets:
+        # Echoes of a secret can be escaped beyond recognition: show none of the body.
+        what = "an unreadable body (not shown: the request carried secrets)"
+    elif payload is _NOT_JSON:
+        what = f"a body that is not JSON: {excerpt(body, hidden)!r}"
+    else:
+        what = f"JSON that is not the API's envelope: {excerpt(body, hidden)!r}"
+    cls = MalformedResponseError if 200 <= status < 300 else error_class(None, status)
+    raise cls(
+        f"{method} {path} answered HTTP {status} with {what}",
+        status_code=status,
+        retry_after=retry_after,
+    )
+
+
+def excerpt(body: bytes, hidden: tuple[str, ...]) -> str:
+    """The start of a body, on one line, without secrets, at most 200 characters."""
+    text = " ".join(body[: EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
+    text = redact(text, hidden)
+    if len(text) > EXCERPT_LENGTH:
+        text = text[:EXCERPT_LENGTH] + "…"
+    return text
+
+
+def scrub(error: LambdaCloudError, hidden: tuple[str, ...]) -> None:
+    """Remove the credentials and a request's secrets from what a server said back."""
+    error.message = redact(error.message, hidden)
+    if error.suggestion:
+        error.suggestion = redact(error.suggestion, hidden)
+    error.args = (error.message,)
+
+
+def _is_error(payload: Any) -> bool:
+    return isinstance(payload, dict) and "error" in payload
