@@ -46,6 +46,7 @@ from lambdacloud.errors import (
 )
 
 if TYPE_CHECKING:
+    from lambdacloud._display import ResourceList
     from lambdacloud._waiting import WaitProgress
     from lambdacloud.audit_events import AuditEvent, AuditEventManager, AuditResult, ResultStatus
     from lambdacloud.client import Client
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
 #: models pull in attrs and cattrs, the client requests, and a notebook or script that
 #: only imports the package should not pay for what it does not touch.
 _LAZY = {
+    "ResourceList": "_display",
     "WaitProgress": "_waiting",
     "AuditEvent": "audit_events",
     "AuditEventManager": "audit_events",
@@ -215,6 +217,7 @@ __all__ = [
     "RateLimitError",
     "Region",
     "RegionManager",
+    "ResourceList",
     "ResultStatus",
     "SSHKey",
     "SSHKeyManager",

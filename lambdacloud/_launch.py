@@ -260,8 +260,22 @@ def terminate_for_cleanup(manager: InstanceManager, ids: list[str], sleep: Sleep
     raise AssertionError("unreachable")
 
 
-def abandon(manager: InstanceManager, ids: list[str], cause: BaseException, sleep: Sleep) -> None:
+def abandon(
+    manager: InstanceManager,
+    ids: list[str],
+    cause: BaseException,
+    sleep: Sleep,
+    *,
+    failure: str = "could not read it back",
+) -> None:
     """Terminate what a launch started when it cannot be handed to the caller.
+
+    Args:
+        manager: The instances manager.
+        ids: What the launch started.
+        cause: Why it cannot be handed over.
+        sleep: How to wait between cleanup attempts.
+        failure: What went wrong, for the message (``could not read it back``).
 
     Raises:
         LaunchAbortedError: For an ``Exception`` cause; other causes (``KeyboardInterrupt``)
@@ -274,10 +288,10 @@ def abandon(manager: InstanceManager, ids: list[str], cause: BaseException, slee
         terminated = False
     listed = ", ".join(ids)
     if terminated:
-        message = f"Launched {listed} but could not read it back, so it was terminated"
+        message = f"Launched {listed} but {failure}, so it was terminated"
     else:
         message = (
-            f"Launched {listed} but could not read it back, and terminating it failed: "
+            f"Launched {listed} but {failure}, and terminating it failed: "
             "it may still be running (and billing). Terminate it by hand."
         )
     logger.warning(message)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import attrs
 
 from lambdacloud._converter import structure
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class ApiEnum(str, Enum):
 
 
 @attrs.define(eq=False, kw_only=True)
-class Resource:
+class Resource(Displayable):
     """An object in the account, with an ``id``, bound to the client that fetched it.
 
     Two resources are equal when they are the same kind of object with the same id,
@@ -87,6 +88,10 @@ class Manager:
 
     def _structure(self, data: Any, cls: type[T], what: str) -> T:
         return structure(self._client._converter, data, cls, what)
+
+    def _structure_list(self, data: Any, item: type[T], what: str) -> ResourceList[T]:
+        """A JSON array of ``item`` as a :class:`ResourceList` (a list that renders as a table)."""
+        return ResourceList(self._structure(data, list[item], what), item)  # type: ignore[valid-type]
 
 
 def id_of(obj: Resource | str, argument: str) -> str:

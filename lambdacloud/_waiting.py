@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from lambdacloud._display import Displayable
 from lambdacloud.errors import (
     APIConnectionError,
     InstanceStatusError,
@@ -32,7 +33,7 @@ _NOT_RUNNING = frozenset({"terminating", "unhealthy"})
 
 
 @attrs.frozen
-class WaitProgress:
+class WaitProgress(Displayable):
     """What a wait saw on one poll; passed to ``progress`` callbacks.
 
     Attributes:
@@ -58,15 +59,17 @@ ProgressCallback = Callable[[WaitProgress], object]
 
 def check_wait_arguments(timeout: float, poll_interval: float, max_poll_interval: float) -> None:
     """Reject non-positive or non-finite durations before any request."""
-    for name, value in (
-        ("timeout", timeout),
-        ("poll_interval", poll_interval),
-        ("max_poll_interval", max_poll_interval),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError(name, f"expected seconds as a number, got {value!r}")
-        if not (value > 0 and math.isfinite(value)):
-            raise ValidationError(name, f"expected a positive number of seconds, got {value!r}")
+    check_seconds("timeout", timeout)
+    check_seconds("poll_interval", poll_interval)
+    check_seconds("max_poll_interval", max_poll_interval)
+
+
+def check_seconds(name: str, value: float) -> None:
+    """Reject a duration that is not a positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(name, f"expected seconds as a number, got {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValidationError(name, f"expected a positive number of seconds, got {value!r}")
 
 
 def reached(status: str, target: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from lambdacloud._converter import parse_datetime
+from lambdacloud._display import Displayable, badge
 from lambdacloud._resource import ApiEnum, Manager, paginate
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
@@ -23,7 +24,7 @@ class ResultStatus(ApiEnum):
 
 
 @attrs.frozen(kw_only=True)
-class AuditResult:
+class AuditResult(Displayable):
     """The result of an audited action.
 
     Attributes:
@@ -34,9 +35,13 @@ class AuditResult:
     status: ResultStatus | str
     status_code: int | None = None
 
+    def _display_label(self) -> str:
+        code = f" (HTTP {self.status_code})" if self.status_code is not None else ""
+        return f"{self.status}{code}"
+
 
 @attrs.frozen(kw_only=True)
-class AuditEvent:
+class AuditEvent(Displayable):
     """One entry of the audit log.
 
     Fields that the API may send as ``null`` (or that older API versions leave out) are
@@ -82,6 +87,20 @@ class AuditEvent:
     surface: str | None = None
     result: AuditResult | None = None
     additional_details: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def _display_row(self) -> dict[str, Any]:
+        return {
+            "event_time": self.occurred_at or self.event_time,
+            "service_name": self.service_name,
+            "action": self.action,
+            "resource_name": self.resource_name,
+            "actor": self.actor_display_name or self.actor_email or self.actor_lrn,
+            "surface": self.surface,
+            "result": badge(self.result.status) if self.result else None,
+        }
+
+    def _display_title(self) -> str:
+        return f"Audit event {self.event_id}"
 
     @property
     def occurred_at(self) -> datetime | None:

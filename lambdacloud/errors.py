@@ -177,7 +177,8 @@ class TicketCreationFailedError(LambdaCloudError):
 
 
 class LaunchAbortedError(LambdaCloudError):
-    """A launch was accepted but the new instance could not be read back.
+    """A launch was accepted but the new instance cannot be handed over: it could not be
+    read back, or (``launch(wait=True)``) it did not become active.
 
     The library then terminates what it launched, so nothing runs without the caller
     holding it. ``terminated`` says whether that cleanup succeeded; when it did not, the

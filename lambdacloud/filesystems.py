@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import builtins
 from datetime import datetime
 
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
 from lambdacloud._validation import FILESYSTEM_NAME, check_text
 from lambdacloud.errors import NotFoundError
@@ -21,7 +21,7 @@ class UserStatus(ApiEnum):
 
 
 @attrs.frozen(kw_only=True)
-class User:
+class User(Displayable):
     """A member of the team (who created a filesystem, for example)."""
 
     __lambdacloud_intern__ = True
@@ -30,9 +30,12 @@ class User:
     email: str
     status: UserStatus | str
 
+    def _display_label(self) -> str:
+        return self.email
+
 
 @attrs.frozen(kw_only=True)
-class FilesystemMount:
+class FilesystemMount(Displayable):
     """Where an instance mounts a filesystem (reported by instances, accepted by launch).
 
     Attributes:
@@ -45,6 +48,9 @@ class FilesystemMount:
 
     mount_point: str
     file_system_id: str
+
+    def _display_label(self) -> str:
+        return f"{self.file_system_id} at {self.mount_point}"
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -102,7 +108,7 @@ class Filesystem(Resource):
 class FilesystemManager(Manager):
     """``client.filesystems``: the account's filesystems."""
 
-    def list(self) -> builtins.list[Filesystem]:
+    def list(self) -> ResourceList[Filesystem]:
         """List the account's filesystems in every region.
 
         Returns:
@@ -114,7 +120,7 @@ class FilesystemManager(Manager):
         API: ``GET /api/v1/file-systems``
         """
         data = self._request("GET", "/file-systems")
-        return self._structure(data, builtins.list[Filesystem], "a list of filesystems")
+        return self._structure_list(data, Filesystem, "a list of filesystems")
 
     def create(self, name: str, region: Region | str) -> Filesystem:
         """Create a filesystem.

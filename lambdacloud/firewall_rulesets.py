@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
@@ -132,7 +132,7 @@ class GlobalFirewallRuleset(Resource):
 class FirewallRulesetManager(Manager):
     """``client.firewall_rulesets``: the account's firewall rulesets."""
 
-    def list(self) -> builtins.list[FirewallRuleset]:
+    def list(self) -> ResourceList[FirewallRuleset]:
         """List the firewall rulesets (without the global one).
 
         Returns:
@@ -144,7 +144,7 @@ class FirewallRulesetManager(Manager):
         API: ``GET /api/v1/firewall-rulesets``
         """
         data = self._request("GET", "/firewall-rulesets")
-        return self._structure(data, builtins.list[FirewallRuleset], "a list of firewall rulesets")
+        return self._structure_list(data, FirewallRuleset, "a list of firewall rulesets")
 
     def get(self, ruleset: FirewallRuleset | str) -> FirewallRuleset:
         """Read one firewall ruleset (for the global one, use :meth:`get_global`).

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
 import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager
 from lambdacloud.errors import ValidationError
 
@@ -77,7 +77,7 @@ def _check_description(_: Any, __: Any, value: Any) -> None:
 
 
 @attrs.frozen
-class FirewallRule:
+class FirewallRule(Displayable):
     """An inbound rule: traffic of ``protocol`` to ``port_range`` from ``source_network``.
 
     Checked when built: ICMP rules take no port range, the others need one (one port
@@ -133,6 +133,18 @@ class FirewallRule:
         ):
             object.__setattr__(rule, name, value)
         return rule
+
+    def _display_label(self) -> str:
+        ports = self.port_range
+        where = (
+            ""
+            if ports is None
+            else f" {ports[0]}"
+            if ports[0] == ports[1]
+            else f" {ports[0]}-{ports[1]}"
+        )
+        about = f" ({self.description})" if self.description else ""
+        return f"{self.protocol}{where} from {self.source_network}{about}"
 
     def to_api(self) -> dict[str, Any]:
         """The rule as the API's JSON object."""
@@ -291,7 +303,7 @@ class FirewallRuleManager(Manager):
     Firewall rules do not apply in the ``us-south-1`` region.
     """
 
-    def list(self) -> builtins.list[FirewallRule]:
+    def list(self) -> ResourceList[FirewallRule]:
         """List the inbound firewall rules.
 
         Returns:
@@ -303,9 +315,9 @@ class FirewallRuleManager(Manager):
         API: ``GET /api/v1/firewall-rules``
         """
         data = self._request("GET", "/firewall-rules")
-        return self._structure(data, builtins.list[FirewallRule], "a list of firewall rules")
+        return self._structure_list(data, FirewallRule, "a list of firewall rules")
 
-    def replace(self, rules: Iterable[FirewallRule]) -> builtins.list[FirewallRule]:
+    def replace(self, rules: Iterable[FirewallRule]) -> ResourceList[FirewallRule]:
         """Replace all inbound firewall rules with ``rules``.
 
         Args:
@@ -322,7 +334,7 @@ class FirewallRuleManager(Manager):
         """
         body = {"data": rules_to_api("rules", rules)}
         data = self._request("PUT", "/firewall-rules", json_body=body)
-        return self._structure(data, builtins.list[FirewallRule], "a list of firewall rules")
+        return self._structure_list(data, FirewallRule, "a list of firewall rules")
 
     def allow(
         self,
@@ -331,7 +343,7 @@ class FirewallRuleManager(Manager):
         protocol: NetworkProtocol | str = NetworkProtocol.TCP,
         source: str = ANYWHERE,
         description: str = "",
-    ) -> builtins.list[FirewallRule]:
+    ) -> ResourceList[FirewallRule]:
         """Open ports without losing the existing rules: read, add what is missing, write.
 
         Only what is not already allowed is added; port ranges of the same protocol and

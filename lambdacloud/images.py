@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import builtins
 from datetime import datetime
 
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import Manager
 from lambdacloud.instance_types import Architecture
 from lambdacloud.regions import Region
 
 
 @attrs.frozen(kw_only=True)
-class Image:
+class Image(Displayable):
     """A machine image available in one region.
 
     Pass it to ``client.instances.launch(image=...)`` to launch from it by id, or pass
@@ -45,7 +45,7 @@ class Image:
 class ImageManager(Manager):
     """``client.images``: the images instances can be launched from."""
 
-    def list(self) -> builtins.list[Image]:
+    def list(self) -> ResourceList[Image]:
         """List the available images in every region.
 
         Returns:
@@ -57,4 +57,4 @@ class ImageManager(Manager):
         API: ``GET /api/v1/images``
         """
         data = self._request("GET", "/images")
-        return self._structure(data, builtins.list[Image], "a list of images")
+        return self._structure_list(data, Image, "a list of images")

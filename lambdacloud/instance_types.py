@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList, price
 from lambdacloud._resource import ApiEnum, Manager
 from lambdacloud.errors import NotFoundError, ValidationError
 from lambdacloud.regions import Region
@@ -21,7 +22,7 @@ class Architecture(ApiEnum):
 
 
 @attrs.frozen(kw_only=True)
-class InstanceTypeSpecs:
+class InstanceTypeSpecs(Displayable):
     """What one machine of an instance type has."""
 
     __lambdacloud_intern__ = True
@@ -31,9 +32,16 @@ class InstanceTypeSpecs:
     storage_gib: int
     gpus: int
 
+    def _display_label(self) -> str:
+        gpus = "1 GPU" if self.gpus == 1 else f"{self.gpus} GPUs"
+        return (
+            f"{gpus}, {self.vcpus} vCPUs, {self.memory_gib} GiB memory, "
+            f"{self.storage_gib} GiB storage"
+        )
+
 
 @attrs.frozen(kw_only=True)
-class InstanceType:
+class InstanceType(Displayable):
     """A kind of machine, with its hourly price.
 
     Attributes:
@@ -63,6 +71,20 @@ class InstanceType:
         """The price in US dollars per hour, exactly (``Decimal("1.29")``)."""
         return Decimal(self.price_cents_per_hour).scaleb(-2)
 
+    _display_covers = frozenset({"specs", "price_cents_per_hour"})
+
+    def _display_row(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "gpu_description": self.gpu_description,
+            "gpus": self.specs.gpus,
+            "vcpus": self.specs.vcpus,
+            "memory": f"{self.specs.memory_gib} GiB",
+            "storage": f"{self.specs.storage_gib} GiB",
+            "price_per_hour": price(self.price_cents_per_hour),
+            "regions_with_capacity": [region.name for region in self.regions_with_capacity],
+        }
+
 
 def _flatten(data: Any) -> Any:
     """Each ``{"instance_type": {...}, "regions_with_capacity_available": [...]}`` of the
@@ -79,24 +101,50 @@ def _flatten(data: Any) -> Any:
     return flat
 
 
+#: The orders ``list(sort_by=...)`` knows; ties go by name.
+_SORT_KEYS: dict[str, Callable[[InstanceType], Any]] = {
+    "price": lambda t: (t.price_cents_per_hour, t.name),
+    "name": lambda t: t.name,
+    "gpus": lambda t: (t.specs.gpus, t.price_cents_per_hour, t.name),
+}
+
+
 class InstanceTypeManager(Manager):
     """``client.instance_types``: the machines on offer."""
 
-    def list(self) -> builtins.list[InstanceType]:
-        """List every instance type with its price and the regions that have capacity now.
+    def list(
+        self, *, available: bool = False, sort_by: str | None = None
+    ) -> ResourceList[InstanceType]:
+        """List the instance types with their prices and the regions that have capacity now.
+
+        Args:
+            available: Only the types some region can launch now.
+            sort_by: ``"price"`` (cheapest first), ``"name"`` or ``"gpus"`` (fewest first);
+                by default, the API's order.
 
         Returns:
-            The instance types, in the API's order, each with ``regions_with_capacity``.
+            The instance types, each with ``regions_with_capacity``.
 
         Raises:
+            ValidationError: ``sort_by`` is not one of the above; nothing was sent.
             LambdaCloudError: The request failed.
 
         API: ``GET /api/v1/instance-types``
         """
+        if not isinstance(available, bool):
+            raise ValidationError("available", f"expected True or False, got {available!r}")
+        key = _SORT_KEYS.get(sort_by) if isinstance(sort_by, str) else None
+        if sort_by is not None and key is None:
+            raise ValidationError(
+                "sort_by", f"expected one of {', '.join(map(repr, _SORT_KEYS))}, got {sort_by!r}"
+            )
         data = self._request("GET", "/instance-types")
-        return self._structure(
-            _flatten(data), builtins.list[InstanceType], "a map of instance types"
-        )
+        types = self._structure_list(_flatten(data), InstanceType, "a map of instance types")
+        if available:
+            types = ResourceList([t for t in types if t.regions_with_capacity], InstanceType)
+        if key is not None:
+            types.sort(key=key)
+        return types
 
     def get(self, name: str) -> InstanceType:
         """Find one instance type by name (from the listing: the API has no single-type call).

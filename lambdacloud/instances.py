@@ -5,6 +5,9 @@ from __future__ import annotations
 import builtins
 import copy
 import logging
+import os
+import re
+import shlex
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import TracebackType
@@ -12,8 +15,10 @@ from typing import Any
 
 import attrs
 
-from lambdacloud import _launch, _waiting
+from lambdacloud import _launch, _progress, _waiting
 from lambdacloud._converter import STRUCTURE
+from lambdacloud._display import HIDDEN, SECRET, URL, Displayable, ResourceList, badge, price
+from lambdacloud._progress import Progress
 from lambdacloud._resource import (
     ApiEnum,
     Manager,
@@ -24,8 +29,8 @@ from lambdacloud._resource import (
     path_segment,
 )
 from lambdacloud._validation import check_tags, check_text
-from lambdacloud._waiting import ProgressCallback
 from lambdacloud.errors import (
+    InstanceStatusError,
     LambdaCloudError,
     MalformedResponseError,
     NotFoundError,
@@ -39,6 +44,8 @@ from lambdacloud.regions import Region
 logger = logging.getLogger("lambdacloud")
 
 InstanceArgument = Resource | str | Iterable[Resource | str]
+#: A login name ssh accepts without quoting.
+_SSH_USER = re.compile(r"[a-z_][a-z0-9_.-]{0,31}", re.IGNORECASE)
 
 
 class InstanceStatus(ApiEnum):
@@ -53,7 +60,7 @@ class InstanceStatus(ApiEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ActionAvailability:
+class ActionAvailability(Displayable):
     """Whether an action (restart, terminate, ...) can be taken on an instance now."""
 
     __lambdacloud_intern__ = True
@@ -62,9 +69,15 @@ class ActionAvailability:
     reason_code: str | None = None
     reason_description: str | None = None
 
+    def _display_label(self) -> str:
+        if self.available:
+            return "available"
+        why = self.reason_description or self.reason_code
+        return f"unavailable ({why})" if why else "unavailable"
+
 
 @attrs.frozen(kw_only=True)
-class InstanceActions:
+class InstanceActions(Displayable):
     """The availability of each action on an instance; ``None`` where the API does not say
     (``power_cycle`` is newer than API 1.8, ``cold_reboot`` is deprecated)."""
 
@@ -77,15 +90,26 @@ class InstanceActions:
     power_cycle: ActionAvailability | None = None
     terminate: ActionAvailability | None = None
 
+    def _display_label(self) -> str:
+        names = [
+            field.name.replace("_", " ")
+            for field in attrs.fields(type(self))
+            if (action := getattr(self, field.name)) is not None and action.available
+        ]
+        return ", ".join(names) if names else "none available"
+
 
 @attrs.frozen(kw_only=True)
-class InstanceImage:
+class InstanceImage(Displayable):
     """The image an instance was launched from."""
 
     __lambdacloud_intern__ = True
 
     id: str
     family: str
+
+    def _display_label(self) -> str:
+        return self.family or self.id
 
 
 def _tags_from_api(value: Any, _: Any) -> dict[str, str]:
@@ -161,8 +185,8 @@ class Instance(Resource):
     file_system_mounts: list[FilesystemMount] = attrs.Factory(list)
     tags: dict[str, str] = attrs.field(factory=dict, metadata={STRUCTURE: _tags_from_api})
     firewall_rulesets: list[str] = attrs.field(factory=list, metadata={STRUCTURE: _ids_from_api})
-    jupyter_token: str | None = attrs.field(default=None, repr=False)
-    jupyter_url: str | None = attrs.field(default=None, repr=False)
+    jupyter_token: str | None = attrs.field(default=None, repr=False, metadata={SECRET: HIDDEN})
+    jupyter_url: str | None = attrs.field(default=None, repr=False, metadata={SECRET: URL})
 
     def __repr__(self) -> str:
         return (
@@ -170,6 +194,49 @@ class Instance(Resource):
             f"instance_type={self.instance_type.name!r}, region={self.region.name!r}, "
             f"ip={self.ip!r})"
         )
+
+    def _display_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": badge(self.status),
+            "instance_type": self.instance_type.name,
+            "region": self.region.name,
+            "ip": self.ip,
+            "price_per_hour": price(self.instance_type.price_cents_per_hour),
+        }
+
+    def ssh_command(self, user: str = "ubuntu", *, identity_file: str | None = None) -> str:
+        """The command that opens a shell on the instance, to paste into a terminal.
+
+        Nothing is run and nothing is sent: it uses the ip this object holds.
+
+        Args:
+            user: The login (``ubuntu`` on Lambda's images).
+            identity_file: The private key to log in with (``ssh -i``), if not the default.
+
+        Returns:
+            Such as ``ssh ubuntu@198.51.100.2``.
+
+        Raises:
+            ValidationError: ``user`` or ``identity_file`` is malformed.
+            InstanceStatusError: The instance has no public ip yet (it is booting);
+                ``wait_until_active()`` first, or ``refresh()``.
+        """
+        if not isinstance(user, str) or not _SSH_USER.fullmatch(user):
+            raise ValidationError("user", f"expected a login name, got {user!r}")
+        if identity_file is not None and (
+            not isinstance(identity_file, (str, os.PathLike)) or not str(identity_file).strip()
+        ):
+            raise ValidationError("identity_file", f"expected a file path, got {identity_file!r}")
+        if not self.ip:
+            raise InstanceStatusError(
+                f"Instance {self.id} has no public ip yet (it is {self.status}): "
+                "wait_until_active() first, or refresh() it",
+                instances=[self],
+            )
+        key = f"-i {shlex.quote(str(identity_file))} " if identity_file is not None else ""
+        return f"ssh {key}{user}@{self.ip}"
 
     @property
     def price_per_hour(self) -> Decimal:
@@ -243,7 +310,7 @@ class Instance(Resource):
         timeout: float = _waiting.DEFAULT_TIMEOUT,
         poll_interval: float = _waiting.DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
-        progress: ProgressCallback | None = None,
+        progress: Progress = True,
     ) -> Instance:
         """Poll until the instance has ``status``; see :meth:`InstanceManager.wait_for_status`.
 
@@ -268,7 +335,7 @@ class Instance(Resource):
         timeout: float = _waiting.DEFAULT_TIMEOUT,
         poll_interval: float = _waiting.DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
-        progress: ProgressCallback | None = None,
+        progress: Progress = True,
     ) -> Instance:
         """Poll until the instance is ``active``; see :meth:`InstanceManager.wait_for_status`.
 
@@ -323,7 +390,7 @@ class Instance(Resource):
 class InstanceManager(Manager):
     """``client.instances``: launch and manage instances."""
 
-    def list(self, *, cluster_id: str | None = None) -> builtins.list[Instance]:
+    def list(self, *, cluster_id: str | None = None) -> ResourceList[Instance]:
         """List the account's running instances.
 
         Args:
@@ -340,7 +407,7 @@ class InstanceManager(Manager):
         if cluster_id is not None:
             check_text("cluster_id", cluster_id, min_length=1)
         data = self._request("GET", "/instances", params={"cluster_id": cluster_id})
-        return self._structure(data, builtins.list[Instance], "a list of instances")
+        return self._structure_list(data, Instance, "a list of instances")
 
     def get(self, instance: Instance | str) -> Instance:
         """Read one instance.
@@ -412,6 +479,9 @@ class InstanceManager(Manager):
         user_data: str | None = None,
         tags: Mapping[str, str] | None = None,
         firewall_rulesets: Iterable[Resource | str] | None = None,
+        wait: bool = False,
+        wait_timeout: float = _waiting.DEFAULT_TIMEOUT,
+        progress: Progress = True,
     ) -> Instance:
         """Launch an instance and return it, read back in full (usually ``booting``).
 
@@ -437,6 +507,11 @@ class InstanceManager(Manager):
             user_data: cloud-init user data, at most 1 MB; a secret, never logged.
             tags: Tags for the instance; see :meth:`update` for the rules.
             firewall_rulesets: Firewall rulesets (or their ids) in the same region.
+            wait: Also wait until the instance is ``active`` (launch and wait in one call).
+                If it does not get there — a timeout, an error, an interrupt — the
+                instance is terminated: nothing is left running that you do not hold.
+            wait_timeout: Seconds to wait for ``active`` with ``wait=True``.
+            progress: How to show the wait, as for :meth:`wait_for_status`.
 
         Returns:
             The new instance.
@@ -445,12 +520,18 @@ class InstanceManager(Manager):
             ValidationError: An argument is malformed; nothing was sent.
             InsufficientCapacityError: No capacity for the type (in the region).
             LaunchAbortedError: The launch succeeded but the instance could not be read
-                back; the library terminated it (the error says if that failed too).
+                back, or with ``wait=True`` did not become active; the library terminated
+                it (the error says if that failed too, and its cause says why).
             LambdaCloudError: The request failed.
 
         API: ``POST /api/v1/instance-operations/launch`` (and ``GET /api/v1/instance-types``
         when ``region`` is ``None``, ``GET /api/v1/instances/{id}`` to read it back).
         """
+        if not isinstance(wait, bool):
+            raise ValidationError("wait", f"expected True or False, got {wait!r}")
+        if wait:
+            _waiting.check_seconds("wait_timeout", wait_timeout)
+            _progress.reporter(progress)  # only to refuse a bad one before launching
         if filesystems is not None:
             filesystems = _launch.many("filesystems", filesystems)
         if firewall_rulesets is not None:
@@ -491,12 +572,20 @@ class InstanceManager(Manager):
             _launch.explain_failed_launch(error)
             raise
         try:
-            return _launch.read_launched(self, ids[0], self._client._sleep)
+            instance = _launch.read_launched(self, ids[0], self._client._sleep)
         except BaseException as exc:
             _launch.abandon(self, ids, exc, self._client._sleep)
             raise
+        if wait:
+            try:
+                instance.wait_until_active(timeout=wait_timeout, progress=progress)
+            except BaseException as exc:
+                failure = "it did not become active"
+                _launch.abandon(self, ids, exc, self._client._sleep, failure=failure)
+                raise
+        return instance
 
-    def restart(self, instances: InstanceArgument) -> builtins.list[Instance]:
+    def restart(self, instances: InstanceArgument) -> ResourceList[Instance]:
         """Restart one or several instances.
 
         Args:
@@ -514,9 +603,10 @@ class InstanceManager(Manager):
         """
         body = {"instance_ids": ids_of(instances, "instances")}
         data = self._request("POST", "/instance-operations/restart", json_body=body)
-        return self._structure(data, _Restarted, "a restart result").restarted_instances
+        restarted = self._structure(data, _Restarted, "a restart result").restarted_instances
+        return ResourceList(restarted, Instance)
 
-    def terminate(self, instances: InstanceArgument) -> builtins.list[Instance]:
+    def terminate(self, instances: InstanceArgument) -> ResourceList[Instance]:
         """Terminate one or several instances.
 
         Args:
@@ -533,7 +623,8 @@ class InstanceManager(Manager):
         """
         body = {"instance_ids": ids_of(instances, "instances")}
         data = self._request("POST", "/instance-operations/terminate", json_body=body)
-        return self._structure(data, _Terminated, "a terminate result").terminated_instances
+        terminated = self._structure(data, _Terminated, "a terminate result").terminated_instances
+        return ResourceList(terminated, Instance)
 
     def wait_for_status(
         self,
@@ -543,8 +634,8 @@ class InstanceManager(Manager):
         timeout: float = _waiting.DEFAULT_TIMEOUT,
         poll_interval: float = _waiting.DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
-        progress: ProgressCallback | None = None,
-    ) -> builtins.list[Instance]:
+        progress: Progress = True,
+    ) -> ResourceList[Instance]:
         """Poll until every given instance has ``status``.
 
         One request per poll however many instances: ``GET /instances/{id}`` for one,
@@ -558,7 +649,9 @@ class InstanceManager(Manager):
             timeout: Seconds before giving up.
             poll_interval: Seconds before the second poll.
             max_poll_interval: The longest pause between polls.
-            progress: Called with a :class:`WaitProgress` after every poll.
+            progress: ``True`` (the default) shows the wait: a line updated in place in a
+                notebook, status changes in a terminal, nothing elsewhere; ``False`` shows
+                nothing; a function is called with a :class:`WaitProgress` after every poll.
 
         Returns:
             New objects for the instances, in the order given.
@@ -578,9 +671,10 @@ class InstanceManager(Manager):
         ids = ids_of(given, "instances")
         target = str(check_text("status", status, min_length=1))
         _waiting.check_wait_arguments(timeout, poll_interval, max_poll_interval)
+        report = _progress.reporter(progress)
         known = {i.id: i for i in given if isinstance(i, Instance)}
         gone: set[str] = set()
-        return _waiting.wait_for_status(
+        awaited = _waiting.wait_for_status(
             target,
             fetch=lambda: self._poll(ids, known, gone),
             seen=[known[i] for i in ids if i in known],
@@ -589,8 +683,9 @@ class InstanceManager(Manager):
             timeout=timeout,
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
-            progress=progress,
+            progress=report,
         )
+        return ResourceList(awaited, Instance)
 
     def wait_until_active(
         self,
@@ -599,8 +694,8 @@ class InstanceManager(Manager):
         timeout: float = _waiting.DEFAULT_TIMEOUT,
         poll_interval: float = _waiting.DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
-        progress: ProgressCallback | None = None,
-    ) -> builtins.list[Instance]:
+        progress: Progress = True,
+    ) -> ResourceList[Instance]:
         """Poll until every given instance is ``active``; see :meth:`wait_for_status`.
 
         Returns:

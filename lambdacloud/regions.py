@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import builtins
-
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import Manager
 
 
 @attrs.frozen
-class Region:
+class Region(Displayable):
     """A region, such as ``us-east-1``.
 
     Region codes are plain strings, not an enum: the API adds regions without notice.
@@ -32,7 +31,7 @@ class Region:
 class RegionManager(Manager):
     """``client.regions``: the regions of Lambda Cloud."""
 
-    def list(self) -> builtins.list[Region]:
+    def list(self) -> ResourceList[Region]:
         """List every region.
 
         Returns:
@@ -44,4 +43,4 @@ class RegionManager(Manager):
         API: ``GET /api/v1/regions``
         """
         data = self._request("GET", "/regions")
-        return self._structure(data, builtins.list[Region], "a list of regions")
+        return self._structure_list(data, Region, "a list of regions")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builtins
 import os
 from pathlib import Path
 
 import attrs
 
+from lambdacloud._display import HIDDEN, SECRET, ResourceList
 from lambdacloud._resource import Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import NotFoundError
@@ -64,7 +64,7 @@ class GeneratedSSHKey(SSHKey):
         private_key: The private key in PEM format.
     """
 
-    private_key: str = attrs.field(repr=False)
+    private_key: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
 
     def save_private_key(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the private key to a file only the current user can read (mode 0600).
@@ -92,7 +92,7 @@ class GeneratedSSHKey(SSHKey):
 class SSHKeyManager(Manager):
     """``client.ssh_keys``: the account's SSH keys."""
 
-    def list(self) -> builtins.list[SSHKey]:
+    def list(self) -> ResourceList[SSHKey]:
         """List the account's SSH keys.
 
         Returns:
@@ -104,7 +104,7 @@ class SSHKeyManager(Manager):
         API: ``GET /api/v1/ssh-keys``
         """
         data = self._request("GET", "/ssh-keys")
-        return self._structure(data, builtins.list[SSHKey], "a list of SSH keys")
+        return self._structure_list(data, SSHKey, "a list of SSH keys")
 
     def create(self, name: str, public_key: str | None = None) -> SSHKey:
         """Add a public key, or have the API generate a key pair.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import io
 import mimetypes
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
+from lambdacloud._display import HIDDEN, SECRET, Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
@@ -81,7 +81,7 @@ class Attachment(Resource):
 
 
 @attrs.frozen(kw_only=True)
-class AttachmentUpload:
+class AttachmentUpload(Displayable):
     """Where to upload an attachment's content; the URL grants access and is not shown.
 
     Attributes:
@@ -93,14 +93,14 @@ class AttachmentUpload:
     """
 
     attachment_id: str
-    upload_url: str = attrs.field(repr=False)
+    upload_url: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
     upload_method: str
     upload_status: AttachmentUploadStatus | str
     expires_in: int
 
 
 @attrs.frozen(kw_only=True)
-class AttachmentDownload:
+class AttachmentDownload(Displayable):
     """A temporary download link; the URL grants access and is not shown.
 
     Attributes:
@@ -108,7 +108,7 @@ class AttachmentDownload:
         expires_in: Seconds it stays valid.
     """
 
-    download_url: str = attrs.field(repr=False)
+    download_url: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
     expires_in: int
 
 
@@ -122,7 +122,7 @@ class AttachmentOperations(Manager):
 
     def list_attachments(
         self, ticket: Ticket | str, *, status: AttachmentUploadStatus | str | None = None
-    ) -> builtins.list[Attachment]:
+    ) -> ResourceList[Attachment]:
         """List a ticket's attachments.
 
         Args:
@@ -144,7 +144,7 @@ class AttachmentOperations(Manager):
         attachments = self._structure(data, _AttachmentList, "a list of attachments").attachments
         for attachment in attachments:
             attachment.ticket_id = ticket_id
-        return attachments
+        return ResourceList(attachments, Attachment)
 
     def initiate_attachment_upload(
         self, ticket: Ticket | str, *, filename: str, content_type: str, size_bytes: int

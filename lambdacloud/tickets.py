@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from lambdacloud._display import Displayable, ResourceList, badge
 from lambdacloud._resource import ApiEnum, Resource, id_of, paginate, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
@@ -51,12 +52,15 @@ class TicketPriority(ApiEnum):
 
 
 @attrs.frozen(kw_only=True)
-class TicketComment:
+class TicketComment(Displayable):
     """One comment on a ticket."""
 
     body: str
     author: str
     created_at: datetime
+
+    def _display_label(self) -> str:
+        return f"{self.author}: {self.body}"
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -97,6 +101,18 @@ class Ticket(Resource):
     updated_at: datetime | None = None
     resolved_at: datetime | None = None
     affected_devices: list[str] = attrs.Factory(list)
+
+    def _display_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "status": badge(self.status),
+            "type": self.type,
+            "severity": self.severity,
+            "priority": self.priority,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
     def refresh(self) -> Ticket:
         """Read the ticket again.
@@ -139,7 +155,7 @@ class Ticket(Resource):
 
     def list_attachments(
         self, *, status: AttachmentUploadStatus | str | None = None
-    ) -> list[Attachment]:
+    ) -> ResourceList[Attachment]:
         """List the ticket's attachments; see :meth:`TicketManager.list_attachments`.
 
         API: ``GET /api/v1/tickets/{ticket_id}/attachments``

@@ -26,6 +26,7 @@ from lambdacloud import (
     Ticket,
 )
 from lambdacloud._converter import make_converter
+from lambdacloud._display import Displayable
 from lambdacloud._resource import Resource
 
 from .conftest import API_KEY, instance_data, load
@@ -109,6 +110,7 @@ DELEGATION: dict[tuple[type[Resource], str], tuple[str, str, int | None] | None]
     (GeneratedSSHKey, "refresh"): ("ssh_keys", "list", None),
     (GeneratedSSHKey, "delete"): ("ssh_keys", "delete", 0),
     (GeneratedSSHKey, "save_private_key"): None,
+    (Instance, "ssh_command"): None,
     (Filesystem, "refresh"): ("filesystems", "list", None),
     (Filesystem, "delete"): ("filesystems", "delete", 0),
     (FirewallRuleset, "refresh"): ("firewall_rulesets", "get", 0),
@@ -137,10 +139,11 @@ RETURNS_NONE = {"delete", "delete_attachment", "attachment_download_url"}
 
 
 def public_methods(cls: type) -> set[str]:
+    """The methods a resource adds to what every model has (``to_dict``)."""
     return {
         name
         for name, value in inspect.getmembers(cls)
-        if not name.startswith("_") and inspect.isfunction(value)
+        if not name.startswith("_") and inspect.isfunction(value) and not hasattr(Displayable, name)
     }
 
 

@@ -1,0 +1,152 @@
+"""Watching a wait: one line updated in place in a notebook, status changes in a terminal.
+
+``progress=True`` (the default of every wait) picks the display for where the code runs:
+a Jupyter kernel gets a line that updates in place; a terminal (standard error is a TTY)
+gets a line per status change; anywhere else (a service, a test run, a pipe), nothing.
+``progress=False`` turns it off; a function receives each :class:`WaitProgress` instead.
+Nothing here is needed to run a wait: IPython is used only when it is already loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from lambdacloud._display import STYLE, badge, cell_html, text_of
+from lambdacloud._waiting import ProgressCallback, WaitProgress, reached
+from lambdacloud.errors import ValidationError
+
+Progress = bool | ProgressCallback
+
+
+def reporter(progress: Progress) -> ProgressCallback | None:
+    """The callback a wait calls after every poll, or ``None`` for no display.
+
+    Raises:
+        ValidationError: ``progress`` is neither a bool nor a function.
+    """
+    if progress is False:
+        return None
+    if progress is True:
+        if in_notebook():
+            return NotebookProgress()
+        if _is_terminal(sys.stderr):
+            return TerminalProgress(sys.stderr)
+        return None
+    if callable(progress):
+        return progress
+    raise ValidationError(
+        "progress", f"expected True, False or a function taking a WaitProgress, got {progress!r}"
+    )
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (IPython with a kernel attached)."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if callable(get) else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def describe(instance: Any) -> str:
+    """An instance in a few words: its name and the start of its id."""
+    short = instance.id[:8]
+    return f"{instance.name} ({short})" if instance.name else short
+
+
+def summary(state: WaitProgress) -> str:
+    """The wait on one line, as text."""
+    if len(state.instances) == 1:
+        what = f"{describe(state.instance)} is {text_of(state.instance.status)}"
+    else:
+        counts: dict[str, int] = {}
+        for instance in state.instances:
+            counts[text_of(instance.status)] = counts.get(text_of(instance.status), 0) + 1
+        what = ", ".join(f"{count} {status}" for status, count in counts.items())
+    return f"{_verb(state)} {state.status}: {what} · {state.elapsed:.0f} s"
+
+
+def _verb(state: WaitProgress) -> str:
+    done = all(reached(text_of(i.status), state.status) for i in state.instances)
+    return "Done waiting for" if done else "Waiting for"
+
+
+class _Line:
+    """One progress line, as a notebook shows it (HTML) or as text."""
+
+    def __init__(self, state: WaitProgress) -> None:
+        self.state = state
+
+    def __repr__(self) -> str:
+        return summary(self.state)
+
+    def _repr_html_(self) -> str:
+        state = self.state
+        badges = " ".join(
+            f"{cell_html(describe(i), 60)} {cell_html(badge(i.status), 40)}"
+            for i in state.instances[:20]
+        )
+        more = f" and {len(state.instances) - 20} more" if len(state.instances) > 20 else ""
+        return (
+            f'<div class="lambdacloud-display">{STYLE}{_verb(state)} '
+            f"{cell_html(state.status, 40)}: {badges}{more} · {state.elapsed:.0f} s</div>"
+        )
+
+
+class NotebookProgress:
+    """Shows a wait as one line that each poll replaces.
+
+    Args:
+        display: ``IPython.display.display`` (looked up on first use when ``None``).
+    """
+
+    def __init__(self, display: Callable[..., Any] | None = None) -> None:
+        self._display = display
+        self._handle: Any = None
+
+    def __call__(self, state: WaitProgress) -> None:
+        line = _Line(state)
+        if self._handle is None:
+            show = self._display if self._display is not None else _ipython_display()
+            self._handle = show(line, display_id=True)
+        else:
+            self._handle.update(line)
+
+
+def _ipython_display() -> Callable[..., Any]:
+    # IPython is already loaded: this runs in a kernel.
+    from IPython.display import display  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    show: Callable[..., Any] = display
+    return show
+
+
+class TerminalProgress:
+    """Prints a line when the wait starts and whenever an instance's status changes.
+
+    Args:
+        stream: Where to print (standard error by default).
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._last: dict[str, str] = {}
+
+    def __call__(self, state: WaitProgress) -> None:
+        for instance in state.instances:
+            status = text_of(instance.status)
+            before = self._last.get(instance.id)
+            if before is None:
+                line = f"{describe(instance)}: {status}, waiting for {state.status}"
+            elif before != status:
+                line = f"{describe(instance)}: {before} → {status} after {state.elapsed:.0f} s"
+            else:
+                continue
+            self._last[instance.id] = status
+            print(line, file=self._stream, flush=True)

@@ -1,0 +1,443 @@
+"""The notebook experience: HTML and text display, plain data, conveniences, wait progress."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import responses
+from IPython.lib.pretty import pretty
+
+import lambdacloud
+from lambdacloud import (
+    Attachment,
+    AttachmentDownload,
+    AttachmentUpload,
+    AuditEvent,
+    Client,
+    Filesystem,
+    FirewallRule,
+    FirewallRuleset,
+    GeneratedSSHKey,
+    GlobalFirewallRuleset,
+    Image,
+    Instance,
+    InstanceStatusError,
+    InstanceType,
+    LaunchAbortedError,
+    Region,
+    ResourceList,
+    SSHKey,
+    Ticket,
+    ValidationError,
+    WaitProgress,
+    _display,
+    _progress,
+)
+from lambdacloud._converter import make_converter, structure
+from lambdacloud.testing import FakeClock, FakeLambdaCloud
+
+from .conftest import API, API_KEY, instance_data, load
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+TOKEN = "secret_jupyter-token-0f1e2d3c4b5a69788796"
+
+
+def parse(data: Any, cls: Any, *, strict: bool = True) -> Any:
+    return structure(make_converter(strict=strict), data, cls, "a fixture")
+
+
+def hostile_instance(**changes: Any) -> Instance:
+    hostile = {
+        "name": HOSTILE,
+        "jupyter_token": TOKEN,
+        "jupyter_url": f"https://jupyter-x.lambdaspaces.com/lab?token={TOKEN}",
+        "tags": [{"key": "team", "value": "<b>ml</b>"}],
+    }
+    data = instance_data(**{**hostile, **changes})
+    instance: Instance = parse(data, Instance, strict=False)  # a new status may come
+    return instance
+
+
+def samples() -> dict[str, Any]:
+    """One object of every displayable public class, parsed from the fixtures."""
+    generated = load("ssh_key_generated")["data"]
+    return {
+        "Instance": hostile_instance(),
+        "InstanceType": parse(
+            {
+                **load("instance_types")["data"]["gpu_1x_a10"]["instance_type"],
+                "regions_with_capacity": [{"name": "us-east-1", "description": "Virginia"}],
+            },
+            InstanceType,
+        ),
+        "Region": parse(load("regions")["data"][0], Region),
+        "SSHKey": parse(load("ssh_keys")["data"][0], SSHKey),
+        "GeneratedSSHKey": parse(generated, GeneratedSSHKey),
+        "Filesystem": parse(load("filesystems")["data"][0], Filesystem),
+        "Image": parse(load("images")["data"][0], Image),
+        "FirewallRule": parse(load("firewall_rules")["data"][0], FirewallRule),
+        "FirewallRuleset": parse(load("firewall_ruleset")["data"], FirewallRuleset),
+        "GlobalFirewallRuleset": parse(
+            load("firewall_ruleset_global")["data"], GlobalFirewallRuleset
+        ),
+        "AuditEvent": parse(load("audit_events_page1")["data"][0], AuditEvent),
+        "Ticket": parse(load("ticket")["data"], Ticket),
+        "Attachment": parse(load("attachment")["data"], Attachment),
+        "AttachmentUpload": parse(load("attachment_initiated")["data"], AttachmentUpload),
+        "AttachmentDownload": parse(load("attachment_download")["data"], AttachmentDownload),
+    }
+
+
+SAMPLES = samples()
+SECRETS = [
+    TOKEN,
+    SAMPLES["GeneratedSSHKey"].private_key,
+    SAMPLES["AttachmentUpload"].upload_url,
+    SAMPLES["AttachmentDownload"].download_url,
+]
+
+
+def displayable_public_classes() -> set[str]:
+    return {
+        name
+        for name in lambdacloud.__all__
+        if isinstance(cls := getattr(lambdacloud, name), type)
+        and issubclass(cls, _display.Displayable)
+    }
+
+
+def assert_safe_html(markup: str) -> None:
+    """Escaped, self-contained, themable: no script, no handler, no external asset."""
+    lowered = markup.lower()
+    assert "<script" not in lowered
+    assert "javascript:" not in lowered
+    assert not re.search(r"<[^>]+\son\w+\s*=", lowered)  # no event handler attribute
+    assert not re.search(r"<[^>]*\b(src|href)\s*=", lowered)  # no asset, no link
+    assert "@import" not in lowered
+    assert "url(" not in lowered
+    assert "var(--" in markup  # colours through CSS variables
+    for secret in SECRETS:
+        assert secret not in markup
+
+
+def test_every_displayable_class_has_a_sample() -> None:
+    assert displayable_public_classes() - {"WaitProgress", "InstanceActions"} <= (
+        set(SAMPLES)
+        | {"ActionAvailability", "InstanceImage", "InstanceTypeSpecs", "FilesystemMount"}
+        | {"User", "AuditResult", "TicketComment"}
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_object_renders_as_a_safe_card_and_as_text(name: str) -> None:
+    obj = SAMPLES[name]
+    markup = obj._repr_html_()
+    assert_safe_html(markup)
+    assert "<table>" in markup
+    assert "<caption>" in markup
+    text = pretty(obj)
+    assert text.splitlines()[0].startswith(_display._words(type(obj).__name__))
+    for secret in SECRETS:
+        assert secret not in text
+        assert secret not in repr(obj)
+        assert secret not in str(obj.to_dict())
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_kind_of_list_renders_as_one_table(name: str) -> None:
+    obj = SAMPLES[name]
+    listing = ResourceList([obj, obj], type(obj))
+    markup = listing._repr_html_()
+    assert_safe_html(markup)
+    assert markup.count("<tr>") == 3  # the header and one row per item
+    assert f"2 {_display._plural(type(obj).__name__)}" in markup
+    text = pretty(listing)
+    assert len(text.splitlines()) == 3
+
+
+def test_a_hostile_name_is_escaped_everywhere() -> None:
+    instance = hostile_instance()
+    for markup in (instance._repr_html_(), ResourceList([instance])._repr_html_()):
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in markup
+        assert "&lt;img src=x onerror=alert(1)&gt;" in markup
+        assert_safe_html(markup)
+    assert "team=&lt;b&gt;ml&lt;/b&gt;" in instance._repr_html_()
+
+
+def test_an_instance_shows_what_matters_with_its_status_as_a_badge() -> None:
+    instance = hostile_instance()
+    row = ResourceList([instance])._repr_html_()
+    for column in ("id", "name", "status", "type", "region", "ip", "price / hour"):
+        assert f"<th>{column}</th>" in row
+    assert '<span class="lc-badge lc-good">active</span>' in row
+    assert "$0.75" in row
+    assert instance.ip
+    assert instance.ip in row
+    booting = ResourceList([hostile_instance(status="booting")])._repr_html_()
+    assert '<span class="lc-badge lc-busy">booting</span>' in booting
+    unknown = ResourceList([hostile_instance(status="hibernating")])._repr_html_()
+    assert '<span class="lc-badge lc-off">hibernating</span>' in unknown
+
+
+def test_the_jupyter_token_is_masked_and_the_url_shown_without_it() -> None:
+    instance = hostile_instance()
+    card = instance._repr_html_()
+    assert "https://jupyter-x.lambdaspaces.com/lab?…" in card
+    assert "•••••• (hidden)" in card
+    exported = instance.to_dict()
+    assert "jupyter_token" not in exported
+    assert exported["jupyter_url"] == "https://jupyter-x.lambdaspaces.com/lab?…"
+    assert TOKEN not in str(ResourceList([instance]).to_dicts())
+    assert TOKEN not in pretty(instance)
+
+
+def test_an_instance_type_shows_gpu_specs_price_and_capacity() -> None:
+    markup = ResourceList([SAMPLES["InstanceType"]])._repr_html_()
+    for text in ("GPU", "vCPUs", "memory", "price / hour", "regions with capacity", "us-east-1"):
+        assert text in markup
+    assert "$0.75" in markup
+
+
+def test_empty_lists_say_so() -> None:
+    empty: ResourceList[Instance] = ResourceList([], Instance)
+    assert "No instances." in empty._repr_html_()
+    assert pretty(empty) == "[] (no instances)"
+    assert "No SSH keys." in ResourceList([], SSHKey)._repr_html_()
+    assert empty == []
+
+
+def test_long_lists_show_the_first_rows_and_count_the_rest() -> None:
+    many = ResourceList([hostile_instance(id=f"{n:032x}") for n in range(120)], Instance)
+    markup = many._repr_html_()
+    assert markup.count('<span class="lc-badge') == _display.MAX_ROWS
+    assert "… 70 more (120 instances in all)" in markup
+    assert "120 instances" in markup
+    text = pretty(many)
+    assert len(text.splitlines()) == _display.MAX_ROWS + 2
+    assert text.endswith("… 70 more (120 instances in all)")
+
+
+def test_a_list_stays_a_list() -> None:
+    regions = ResourceList([SAMPLES["Region"], SAMPLES["Region"]], Region)
+    assert isinstance(regions, list)
+    assert regions == [SAMPLES["Region"], SAMPLES["Region"]]
+    assert isinstance(regions[:1], ResourceList)
+    assert regions[0] is SAMPLES["Region"]
+    regions.append(SAMPLES["Region"])
+    assert len(regions) == 3
+
+
+def test_to_dict_and_to_dicts_give_plain_data() -> None:
+    instance = hostile_instance()
+    exported = instance.to_dict()
+    assert exported["status"] == "active"
+    assert type(exported["status"]) is str
+    assert exported["region"] == {"name": "us-east-1", "description": "Virginia, USA"}
+    assert exported["instance_type"]["specs"]["gpus"] == 1
+    assert "_client" not in exported
+    (row,) = ResourceList([instance]).to_dicts()
+    assert row["region.name"] == "us-east-1"
+    assert row["instance_type.specs.gpus"] == 1
+    assert row["tags.team"] == "<b>ml</b>"
+    (nested,) = ResourceList([instance]).to_dicts(flat=False)
+    assert nested == exported
+    generated = SAMPLES["GeneratedSSHKey"].to_dict()
+    assert "private_key" not in generated
+    assert generated["name"]
+
+
+def test_displaying_never_touches_the_network(mocked: responses.RequestsMock) -> None:
+    client = Client(api_key=API_KEY, max_retries=0)
+    mocked.get(f"{API}/instances", json={"data": [instance_data()] * 3})
+    listing = client.instances.list()
+    calls = len(mocked.calls)
+    listing._repr_html_()
+    pretty(listing)
+    listing.to_dicts()
+    for instance in listing:
+        instance._repr_html_()
+        pretty(instance)
+    assert len(mocked.calls) == calls
+    assert isinstance(listing, ResourceList)
+
+
+def test_ssh_command() -> None:
+    instance = hostile_instance()
+    assert instance.ssh_command() == f"ssh ubuntu@{instance.ip}"
+    assert instance.ssh_command("root") == f"ssh root@{instance.ip}"
+    assert (
+        instance.ssh_command(identity_file="~/my keys/id_ed25519")
+        == f"ssh -i '~/my keys/id_ed25519' ubuntu@{instance.ip}"
+    )
+    with pytest.raises(ValidationError, match="user"):
+        instance.ssh_command("ubuntu; rm -rf /")
+    with pytest.raises(ValidationError, match="identity_file"):
+        instance.ssh_command(identity_file="")
+    booting = hostile_instance(status="booting", ip=None)
+    with pytest.raises(InstanceStatusError, match="no public ip"):
+        booting.ssh_command()
+
+
+class TestInstanceTypesForANotebook:
+    @pytest.fixture
+    def client(self, mocked: responses.RequestsMock) -> Iterator[Client]:
+        mocked.get(f"{API}/instance-types", json=load("instance_types"))
+        mocked.assert_all_requests_are_fired = False
+        with Client(api_key=API_KEY, max_retries=0) as client:
+            yield client
+
+    def test_available_only(self, client: Client) -> None:
+        every = client.instance_types.list()
+        available = client.instance_types.list(available=True)
+        assert available
+        assert all(t.regions_with_capacity for t in available)
+        assert [t.name for t in available] == [t.name for t in every if t.regions_with_capacity]
+        assert len(available) < len(every)
+
+    def test_sorted_by_price_or_name_or_gpus(self, client: Client) -> None:
+        by_price = client.instance_types.list(sort_by="price")
+        prices = [t.price_cents_per_hour for t in by_price]
+        assert prices == sorted(prices)
+        names = [t.name for t in client.instance_types.list(sort_by="name")]
+        assert names == sorted(names)
+        gpus = [t.specs.gpus for t in client.instance_types.list(sort_by="gpus")]
+        assert gpus == sorted(gpus)
+        assert isinstance(by_price, ResourceList)
+
+    def test_a_bad_order_is_refused_before_any_request(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        with pytest.raises(ValidationError, match="sort_by"):
+            client.instance_types.list(sort_by="cost")
+        with pytest.raises(ValidationError, match="available"):
+            client.instance_types.list(available="yes")  # type: ignore[arg-type]
+        assert len(mocked.calls) == 0
+
+
+def progress_states(*statuses: str) -> list[WaitProgress]:
+    instance = hostile_instance(name="trainer")
+    states = []
+    for number, status in enumerate(statuses):
+        current = parse(instance_data(id=instance.id, name="trainer", status=status), Instance)
+        states.append(WaitProgress((current,), "active", 10.0 * number, number + 1))
+    return states
+
+
+class TestProgress:
+    def test_a_terminal_sees_only_status_changes(self) -> None:
+        stream = io.StringIO()
+        show = _progress.TerminalProgress(stream)
+        for state in progress_states("booting", "booting", "booting", "active"):
+            show(state)
+        lines = stream.getvalue().splitlines()
+        short = hostile_instance().id[:8]
+        assert lines == [
+            f"trainer ({short}): booting, waiting for active",
+            f"trainer ({short}): booting → active after 30 s",
+        ]
+
+    def test_a_notebook_sees_one_line_updated_in_place(self) -> None:
+        shown: list[Any] = []
+        updated: list[Any] = []
+
+        class Handle:
+            def update(self, line: Any) -> None:
+                updated.append(line)
+
+        def display(line: Any, *, display_id: bool) -> Handle:
+            assert display_id is True
+            shown.append(line)
+            return Handle()
+
+        show = _progress.NotebookProgress(display)
+        for state in progress_states("booting", "booting", "active"):
+            show(state)
+        assert len(shown) == 1
+        assert len(updated) == 2
+        first, last = shown[0], updated[-1]
+        assert "booting" in repr(first)
+        assert "0 s" in repr(first)
+        assert repr(last).startswith("Done waiting for active: trainer")
+        assert repr(updated[0]).startswith("Waiting for active: trainer")
+        markup = last._repr_html_()
+        assert '<span class="lc-badge lc-good">active</span>' in markup
+        assert "20 s" in markup
+        assert "trainer" in markup
+
+    def test_the_display_is_chosen_by_where_the_code_runs(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert _progress.reporter(False) is None
+        assert _progress.reporter(True) is None  # under pytest: no kernel, no terminal
+        monkeypatch.setattr(_progress, "in_notebook", lambda: True)
+        assert isinstance(_progress.reporter(True), _progress.NotebookProgress)
+        monkeypatch.setattr(_progress, "in_notebook", lambda: False)
+        monkeypatch.setattr(_progress, "_is_terminal", lambda stream: True)
+        assert isinstance(_progress.reporter(True), _progress.TerminalProgress)
+        seen: list[WaitProgress] = []
+        assert _progress.reporter(seen.append) == seen.append
+
+    def test_a_bad_progress_is_refused_before_any_request(
+        self, mocked: responses.RequestsMock
+    ) -> None:
+        client = Client(api_key=API_KEY)
+        with pytest.raises(ValidationError, match="progress"):
+            client.instances.wait_until_active("i", progress="yes")  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="progress"):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="k", region="us-east-1", wait=True, progress=1
+            )  # type: ignore[arg-type]
+        assert len(mocked.calls) == 0
+
+
+class TestLaunchAndWait:
+    @pytest.fixture
+    def cloud(self) -> Iterator[FakeLambdaCloud]:
+        with FakeLambdaCloud(clock=FakeClock(frozen=True), boot_seconds=90) as running:
+            yield running
+
+    def test_launch_and_wait_in_one_call(self, cloud: FakeLambdaCloud) -> None:
+        client = cloud.client()
+        client.ssh_keys.create("me")
+        seen: list[WaitProgress] = []
+        instance = client.instances.launch(
+            "gpu_1x_a10", ssh_key="me", region="us-west-1", wait=True, progress=seen.append
+        )
+        assert instance.status == "active"
+        assert instance.ip
+        assert seen
+        assert seen[-1].instance.status == "active"
+        assert seen[0].instance.status == "booting"
+
+    def test_an_instance_that_does_not_become_active_is_terminated(
+        self, cloud: FakeLambdaCloud
+    ) -> None:
+        client = cloud.client()
+        client.ssh_keys.create("me")
+        with pytest.raises(LaunchAbortedError, match="did not become active") as raised:
+            client.instances.launch(
+                "gpu_1x_a10",
+                ssh_key="me",
+                region="us-west-1",
+                wait=True,
+                wait_timeout=30,
+                progress=False,
+            )
+        assert raised.value.terminated is True
+        assert isinstance(raised.value.__cause__, lambdacloud.WaitTimeoutError)
+        (instance_id,) = raised.value.instance_ids
+        assert client.instances.get(instance_id).status in ("terminating", "terminated")
+
+    def test_a_bad_wait_timeout_is_refused_before_launching(self, cloud: FakeLambdaCloud) -> None:
+        client = cloud.client()
+        with pytest.raises(ValidationError, match="wait_timeout"):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="me", region="us-west-1", wait=True, wait_timeout=0
+            )
+        with pytest.raises(ValidationError, match="wait"):
+            client.instances.launch("gpu_1x_a10", ssh_key="me", wait="yes")  # type: ignore[arg-type]
+        assert cloud.count("POST", "/instance-operations/launch") == 0
