@@ -1,12 +1,12 @@
 """A typed, resource-oriented client for the Lambda Cloud API.
 
-::
+```python
+from lambdacloud import Client
 
-    from lambdacloud import Client
-
-    client = Client()  # the key from LAMBDA_API_KEY or ~/.lambda_cloud/lambda_keys
-    for instance_type in client.instance_types.list():
-        print(instance_type.name, instance_type.price_per_hour)
+client = Client()  # the key from LAMBDA_API_KEY or ~/.lambda_cloud/lambda_keys
+for instance_type in client.instance_types.list():
+    print(instance_type.name, instance_type.price_per_hour)
+```
 """
 
 from __future__ import annotations

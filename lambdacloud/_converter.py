@@ -5,7 +5,7 @@ so a newer server never breaks an older client. Tests use ``strict=True``: unkno
 and enum values fail, which keeps the payload fixtures honest.
 
 A field can carry its own hook in ``metadata={STRUCTURE: hook}`` (tags arrive as a list of
-``{"key", "value"}`` and are a dict on our side). Each :class:`~lambdacloud.Client` gets its
+``{"key", "value"}`` and are a dict on our side). Each ``Client`` gets its
 own converter whose hook binds every structured resource to that client.
 """
 
@@ -77,7 +77,7 @@ def make_converter(*, client: Client | None = None, strict: bool = False) -> cat
 
 
 def structure(converter: cattrs.Converter, data: Any, cls: type[T], what: str) -> T:
-    """Structure ``data`` as ``cls``; any failure is a :class:`MalformedResponseError`.
+    """Structure ``data`` as ``cls``; any failure is a ``MalformedResponseError``.
 
     Args:
         converter: The converter to use.

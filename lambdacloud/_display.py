@@ -1,12 +1,12 @@
 """How the library's objects look in a notebook and in IPython, and as plain data.
 
-Every model mixes in :class:`Displayable`: ``_repr_html_`` (a card for one object),
+Every model mixes in ``Displayable``: ``_repr_html_`` (a card for one object),
 ``_repr_pretty_`` (the same as text) and ``to_dict()``. Managers return a
-:class:`ResourceList`, a real ``list`` that renders as one table with a row per item.
+``ResourceList``, a real ``list`` that renders as one table with a row per item.
 
 The rules: every value is escaped; no JavaScript and no external assets, only an inline
 style scoped to our own class, coloured through CSS variables (JupyterLab's where they
-exist) so dark themes work; never a secret (fields marked :data:`SECRET` are masked, URLs
+exist) so dark themes work; never a secret (fields marked ``SECRET`` are masked, URLs
 lose their query); and nothing here touches the network — it renders what the object holds.
 """
 
@@ -25,7 +25,7 @@ import attrs
 
 T = TypeVar("T")
 
-#: Field metadata key marking a secret: :data:`HIDDEN` or :data:`URL`.
+#: Field metadata key marking a secret: ``HIDDEN`` or ``URL``.
 SECRET = "lambdacloud.secret"
 #: A secret never shown, only said to exist.
 HIDDEN = "hidden"
@@ -164,6 +164,8 @@ class Displayable:
 
         Returns:
             ``{field name: value}``.
+
+        API: none.
         """
         return {name: plain(value) for name, value in _exportable_fields(self)}
 
@@ -172,7 +174,7 @@ class ResourceList(list[T]):
     """A list of the library's objects that renders as one table in a notebook.
 
     It is a real ``list`` (compare, slice, sort, append as usual); only its display and
-    :meth:`to_dicts` are added.
+    ``to_dicts()`` are added.
     """
 
     __slots__ = ("_kind",)
@@ -201,6 +203,8 @@ class ResourceList(list[T]):
 
         Returns:
             One dict per item, in order, secrets left out as in ``to_dict()``.
+
+        API: none.
         """
         rows = [item.to_dict() if isinstance(item, Displayable) else plain(item) for item in self]
         return [_flatten(row) for row in rows] if flat else rows
@@ -327,7 +331,7 @@ def text_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def plain(value: Any) -> Any:
-    """``value`` as plain Python data (see :meth:`Displayable.to_dict`)."""
+    """``value`` as plain Python data (see ``Displayable.to_dict()``)."""
     if isinstance(value, Displayable):
         return value.to_dict()
     if isinstance(value, Enum):

@@ -121,7 +121,7 @@ def required_region(
 ) -> str | None:
     """The one region the given filesystem and ruleset objects share (ids carry no region).
 
-    Call it after :func:`launch_body` has checked the arguments' shapes.
+    Call it after ``launch_body()`` has checked the arguments' shapes.
 
     Raises:
         ValidationError: They are in several regions, or not in ``region``.

@@ -3,7 +3,7 @@
 ``progress=True`` (the default of every wait) picks the display for where the code runs:
 a Jupyter kernel gets a line that updates in place; a terminal (standard error is a TTY)
 gets a line per status change; anywhere else (a service, a test run, a pipe), nothing.
-``progress=False`` turns it off; a function receives each :class:`WaitProgress` instead.
+``progress=False`` turns it off; a function receives each ``WaitProgress`` instead.
 Nothing here is needed to run a wait: IPython is used only when it is already loaded.
 """
 

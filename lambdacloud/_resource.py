@@ -72,7 +72,7 @@ class Resource(Displayable):
 
 
 def _kind(cls: type[Resource]) -> type[Resource]:
-    """The resource class directly below :class:`Resource` (a generated key is still a key)."""
+    """The resource class directly below ``Resource`` (a generated key is still a key)."""
     below = cls.__mro__[: cls.__mro__.index(Resource)]
     return below[-1] if below else cls
 
@@ -90,7 +90,7 @@ class Manager:
         return structure(self._client._converter, data, cls, what)
 
     def _structure_list(self, data: Any, item: type[T], what: str) -> ResourceList[T]:
-        """A JSON array of ``item`` as a :class:`ResourceList` (a list that renders as a table)."""
+        """A JSON array of ``item`` as a ``ResourceList`` (a list that renders as a table)."""
         return ResourceList(self._structure(data, list[item], what), item)  # type: ignore[valid-type]
 
 

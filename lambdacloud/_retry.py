@@ -98,7 +98,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def wait_before_retry(state: tenacity.RetryCallState) -> float:
-    """tenacity's ``wait``: :func:`retry_delay` for the attempt that just failed."""
+    """tenacity's ``wait``: ``retry_delay()`` for the attempt that just failed."""
     error = state.outcome.exception() if state.outcome is not None else None
     return retry_delay(error, state.attempt_number) if error is not None else 0.0
 
@@ -135,7 +135,7 @@ class Spacer:
     """Keeps calls at least ``interval`` seconds apart, across threads.
 
     Args:
-        interval: The minimum number of seconds between two calls of :meth:`wait`.
+        interval: The minimum number of seconds between two calls of ``wait()``.
         clock: Monotonic time in seconds.
         sleep: How to wait.
     """
@@ -151,7 +151,7 @@ class Spacer:
         """Block until the interval since the previous call has passed, then claim the slot.
 
         The lock is never held while sleeping: another thread may end its call (and
-        :meth:`mark` it) meanwhile, which pushes this one's slot further back.
+        ``mark()`` it) meanwhile, which pushes this one's slot further back.
 
         Returns:
             The time (on the clock) at which the slot was claimed.

@@ -1,8 +1,8 @@
 """The HTTP layer: the only module that imports ``requests``.
 
 It sends a request with auth, a timeout and our User-Agent, has the answer unwrapped
-(:mod:`lambdacloud._response`), turns transport failures into
-:class:`~lambdacloud.errors.APIConnectionError`, retries what is safe to retry, and spaces
+(``lambdacloud._response``), turns transport failures into
+``APIConnectionError``, retries what is safe to retry, and spaces
 requests that the API rate-limits hard.
 """
 
@@ -332,7 +332,7 @@ class Session:
         secrets: tuple[str, ...] = (),
         data_optional: bool = False,
     ) -> dict[str, Any]:
-        """:func:`lambdacloud._response.unwrap`, hiding this session's credentials."""
+        """``unwrap()``, hiding this session's credentials."""
         return _response.unwrap(
             method,
             path,

@@ -1,6 +1,6 @@
 """Argument checks that run before any request, with the API document's constraints.
 
-Every failure is a :class:`~lambdacloud.errors.ValidationError` naming the argument. The
+Every failure is a ``ValidationError`` naming the argument. The
 messages never repeat a value that may be secret (``user_data``).
 """
 
@@ -31,7 +31,7 @@ def check_text(
     max_length: int | None = None,
     pattern: re.Pattern[str] | None = None,
 ) -> str:
-    """``value`` if it is a string within the limits, else a :class:`ValidationError`."""
+    """``value`` if it is a string within the limits, else a ``ValidationError``."""
     if not isinstance(value, str):
         raise ValidationError(argument, f"expected a string, got {type(value).__name__}")
     if len(value) < min_length:

@@ -50,7 +50,7 @@ class AuditEvent(Displayable):
     Attributes:
         event_id: The event's id.
         event_time: When it happened, as the API wrote it (an ISO 8601 string; the API
-            document types it as a plain string). :attr:`occurred_at` parses it.
+            document types it as a plain string). ``occurred_at`` parses it.
         service_name: The service in which the action was performed.
         resource_name: The type of resource affected.
         action: What was done.

@@ -1,4 +1,4 @@
-"""The entry point: :class:`Client` holds the session and one manager per resource."""
+"""The entry point: ``Client`` holds the session and one manager per resource."""
 
 from __future__ import annotations
 
@@ -43,12 +43,12 @@ KEY_FILE = Path("~/.lambda_cloud/lambda_keys")
 class Client:
     """A client for the Lambda Cloud API.
 
-    ::
-
-        from lambdacloud import Client
-        with Client() as client:
-            for instance in client.instances.list():
-                print(instance.name, instance.status)
+    ```python
+    from lambdacloud import Client
+    with Client() as client:
+        for instance in client.instances.list():
+            print(instance.name, instance.status)
+    ```
 
     **Retry policy.** A request is retried, up to ``max_retries`` times, when retrying
     cannot do harm:
@@ -125,70 +125,70 @@ class Client:
 
     @functools.cached_property
     def instances(self) -> InstanceManager:
-        """Launch and manage instances: :class:`~lambdacloud.InstanceManager`."""
+        """Launch and manage instances: ``InstanceManager``."""
         from lambdacloud.instances import InstanceManager
 
         return InstanceManager(self)
 
     @functools.cached_property
     def instance_types(self) -> InstanceTypeManager:
-        """The machines on offer and their prices: :class:`~lambdacloud.InstanceTypeManager`."""
+        """The machines on offer and their prices: ``InstanceTypeManager``."""
         from lambdacloud.instance_types import InstanceTypeManager
 
         return InstanceTypeManager(self)
 
     @functools.cached_property
     def regions(self) -> RegionManager:
-        """The regions of Lambda Cloud: :class:`~lambdacloud.RegionManager`."""
+        """The regions of Lambda Cloud: ``RegionManager``."""
         from lambdacloud.regions import RegionManager
 
         return RegionManager(self)
 
     @functools.cached_property
     def ssh_keys(self) -> SSHKeyManager:
-        """The account's SSH keys: :class:`~lambdacloud.SSHKeyManager`."""
+        """The account's SSH keys: ``SSHKeyManager``."""
         from lambdacloud.ssh_keys import SSHKeyManager
 
         return SSHKeyManager(self)
 
     @functools.cached_property
     def filesystems(self) -> FilesystemManager:
-        """The account's filesystems: :class:`~lambdacloud.FilesystemManager`."""
+        """The account's filesystems: ``FilesystemManager``."""
         from lambdacloud.filesystems import FilesystemManager
 
         return FilesystemManager(self)
 
     @functools.cached_property
     def images(self) -> ImageManager:
-        """The images instances can be launched from: :class:`~lambdacloud.ImageManager`."""
+        """The images instances can be launched from: ``ImageManager``."""
         from lambdacloud.images import ImageManager
 
         return ImageManager(self)
 
     @functools.cached_property
     def firewall_rules(self) -> FirewallRuleManager:
-        """The legacy rules for every instance: :class:`~lambdacloud.FirewallRuleManager`."""
+        """The legacy rules for every instance: ``FirewallRuleManager``."""
         from lambdacloud.firewalls import FirewallRuleManager
 
         return FirewallRuleManager(self)
 
     @functools.cached_property
     def firewall_rulesets(self) -> FirewallRulesetManager:
-        """The account's firewall rulesets: :class:`~lambdacloud.FirewallRulesetManager`."""
+        """The account's firewall rulesets: ``FirewallRulesetManager``."""
         from lambdacloud.firewall_rulesets import FirewallRulesetManager
 
         return FirewallRulesetManager(self)
 
     @functools.cached_property
     def audit_events(self) -> AuditEventManager:
-        """The account's audit log: :class:`~lambdacloud.AuditEventManager`."""
+        """The account's audit log: ``AuditEventManager``."""
         from lambdacloud.audit_events import AuditEventManager
 
         return AuditEventManager(self)
 
     @functools.cached_property
     def tickets(self) -> TicketManager:
-        """Support tickets (a beta API): :class:`~lambdacloud.TicketManager`."""
+        """Support tickets (a beta API): ``TicketManager``."""
         from lambdacloud.tickets import TicketManager
 
         return TicketManager(self)
@@ -228,11 +228,16 @@ class Client:
 
         Raises:
             LambdaCloudError: The request failed.
+
+        API: ``{method} /api/v1/{path}``, whichever you name.
         """
         return self._session.request(method, path, params=params, json_body=json)
 
     def close(self) -> None:
-        """Close the connections this client opened (not those of a session passed in)."""
+        """Close the connections this client opened (not those of a session passed in).
+
+        API: none.
+        """
         self._session.close()
 
     def __enter__(self) -> Client:

@@ -1,9 +1,9 @@
-"""The error hierarchy: every failure the library raises is a :class:`LambdaCloudError`.
+"""The error hierarchy: every failure the library raises is a ``LambdaCloudError``.
 
 Errors from the API are chosen by the envelope's ``code`` first and the HTTP status
 second, so a new code from the server still lands in a sensible class and keeps its
-``code``. Transport failures are :class:`APIConnectionError`; input rejected before any
-request is sent is :class:`ValidationError`.
+``code``. Transport failures are ``APIConnectionError``; input rejected before any
+request is sent is ``ValidationError``.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class FirewallRulesetManager(Manager):
         return self._structure_list(data, FirewallRuleset, "a list of firewall rulesets")
 
     def get(self, ruleset: FirewallRuleset | str) -> FirewallRuleset:
-        """Read one firewall ruleset (for the global one, use :meth:`get_global`).
+        """Read one firewall ruleset (for the global one, use ``get_global()``).
 
         Args:
             ruleset: The ruleset or its id.

@@ -82,7 +82,7 @@ class FirewallRule(Displayable):
 
     Checked when built: ICMP rules take no port range, the others need one (one port
     ``22`` is the range ``(22, 22)``); the source is an IPv4 network in CIDR notation
-    (``1.2.3.4`` means ``1.2.3.4/32``). A bad rule raises :class:`ValidationError`.
+    (``1.2.3.4`` means ``1.2.3.4/32``). A bad rule raises ``ValidationError``.
 
     Attributes:
         protocol: ``tcp``, ``udp``, ``icmp`` or ``all``.
@@ -147,7 +147,13 @@ class FirewallRule(Displayable):
         return f"{self.protocol}{where} from {self.source_network}{about}"
 
     def to_api(self) -> dict[str, Any]:
-        """The rule as the API's JSON object."""
+        """The rule as the API's JSON object.
+
+        Returns:
+            ``{"protocol", "port_range" (unless ICMP), "source_network", "description"}``.
+
+        API: none.
+        """
         body: dict[str, Any] = {"protocol": str(self.protocol)}
         if self.port_range is not None:
             body["port_range"] = list(self.port_range)
@@ -157,7 +163,7 @@ class FirewallRule(Displayable):
 
 
 def rules_to_api(argument: str, rules: Any) -> list[dict[str, Any]]:
-    """A list of :class:`FirewallRule` as JSON; anything else is a :class:`ValidationError`."""
+    """A list of ``FirewallRule`` as JSON; anything else is a ``ValidationError``."""
     if isinstance(rules, (str, bytes, FirewallRule)) or not isinstance(rules, Iterable):
         raise ValidationError(argument, "expected a list of FirewallRule")
     body = []
@@ -327,7 +333,7 @@ class FirewallRuleManager(Manager):
             The rules now in force, as the API returns them.
 
         Raises:
-            ValidationError: ``rules`` is not a list of :class:`FirewallRule`.
+            ValidationError: ``rules`` is not a list of ``FirewallRule``.
             LambdaCloudError: The request failed.
 
         API: ``PUT /api/v1/firewall-rules``

@@ -144,11 +144,13 @@ def _ids_from_api(value: Any, _: Any) -> list[str]:
 class Instance(Resource):
     """A machine in the account.
 
-    Use it as a context manager to terminate it when the block ends, however it ends::
+    Use it as a context manager to terminate it when the block ends, however it ends:
 
-        with client.instances.launch("gpu_1x_a10", ssh_key="me") as instance:
-            instance.wait_until_active()
-            ...
+    ```python
+    with client.instances.launch("gpu_1x_a10", ssh_key="me") as instance:
+        instance.wait_until_active()
+        ...
+    ```
 
     Attributes:
         id: The instance's id.
@@ -222,6 +224,8 @@ class Instance(Resource):
             ValidationError: ``user`` or ``identity_file`` is malformed.
             InstanceStatusError: The instance has no public ip yet (it is booting);
                 ``wait_until_active()`` first, or ``refresh()``.
+
+        API: none (it uses the ip this object holds).
         """
         if not isinstance(user, str) or not _SSH_USER.fullmatch(user):
             raise ValidationError("user", f"expected a login name, got {user!r}")
@@ -312,10 +316,24 @@ class Instance(Resource):
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
         progress: Progress = True,
     ) -> Instance:
-        """Poll until the instance has ``status``; see :meth:`InstanceManager.wait_for_status`.
+        """Poll until the instance has ``status``; see ``InstanceManager.wait_for_status()``.
+
+        Args:
+            status: The status to wait for, such as ``"active"`` or ``"terminated"``.
+            timeout: Seconds before giving up (20 minutes by default).
+            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls.
+            progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
+                nothing; a function receives a ``WaitProgress`` after every poll.
 
         Returns:
             This instance, updated in place.
+
+        Raises:
+            ValidationError: A malformed argument; nothing was sent.
+            WaitTimeoutError: ``timeout`` seconds passed first.
+            InstanceStatusError: It reached a status from which ``status`` cannot follow.
+            LambdaCloudError: Polling failed for good.
 
         API: ``GET /api/v1/instances/{id}`` once per poll.
         """
@@ -337,14 +355,23 @@ class Instance(Resource):
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
         progress: Progress = True,
     ) -> Instance:
-        """Poll until the instance is ``active``; see :meth:`InstanceManager.wait_for_status`.
+        """Poll until the instance is ``active``; see ``InstanceManager.wait_for_status()``.
+
+        Args:
+            timeout: Seconds before giving up (20 minutes by default).
+            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls.
+            progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
+                nothing; a function receives a ``WaitProgress`` after every poll.
 
         Returns:
             This instance, updated in place, with its ip and hostname.
 
         Raises:
+            ValidationError: A malformed argument; nothing was sent.
             WaitTimeoutError: ``timeout`` seconds passed first.
             InstanceStatusError: It became terminated, preempted or unhealthy instead.
+            LambdaCloudError: Polling failed for good.
 
         API: ``GET /api/v1/instances/{id}`` once per poll.
         """
@@ -500,18 +527,18 @@ class InstanceManager(Manager):
             hostname: A hostname: lowercase letters, digits and ``-``, at most 63.
             filesystems: Filesystems (or their names) to mount at their default mount point.
             filesystem_mounts: ``{filesystem or its id: mount point}`` or a list of
-                :class:`FilesystemMount`; mount points are under ``/home``, ``/lambda/nfs``
+                ``FilesystemMount``; mount points are under ``/home``, ``/lambda/nfs``
                 or ``/data``.
-            image: An :class:`Image` or an image id to launch from.
+            image: An ``Image`` or an image id to launch from.
             image_family: The family to launch the newest image of, instead of ``image``.
             user_data: cloud-init user data, at most 1 MB; a secret, never logged.
-            tags: Tags for the instance; see :meth:`update` for the rules.
+            tags: Tags for the instance; see ``update()`` for the rules.
             firewall_rulesets: Firewall rulesets (or their ids) in the same region.
             wait: Also wait until the instance is ``active`` (launch and wait in one call).
                 If it does not get there — a timeout, an error, an interrupt — the
                 instance is terminated: nothing is left running that you do not hold.
             wait_timeout: Seconds to wait for ``active`` with ``wait=True``.
-            progress: How to show the wait, as for :meth:`wait_for_status`.
+            progress: How to show the wait, as for ``wait_for_status()``.
 
         Returns:
             The new instance.
@@ -651,7 +678,7 @@ class InstanceManager(Manager):
             max_poll_interval: The longest pause between polls.
             progress: ``True`` (the default) shows the wait: a line updated in place in a
                 notebook, status changes in a terminal, nothing elsewhere; ``False`` shows
-                nothing; a function is called with a :class:`WaitProgress` after every poll.
+                nothing; a function is called with a ``WaitProgress`` after every poll.
 
         Returns:
             New objects for the instances, in the order given.
@@ -696,10 +723,25 @@ class InstanceManager(Manager):
         max_poll_interval: float = _waiting.DEFAULT_MAX_POLL_INTERVAL,
         progress: Progress = True,
     ) -> ResourceList[Instance]:
-        """Poll until every given instance is ``active``; see :meth:`wait_for_status`.
+        """Poll until every given instance is ``active``; see ``wait_for_status()``.
+
+        Args:
+            instances: An instance, an id, or a list of them.
+            timeout: Seconds before giving up (20 minutes by default).
+            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls.
+            progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
+                nothing; a function receives a ``WaitProgress`` after every poll.
 
         Returns:
             New objects for the instances, in the order given.
+
+        Raises:
+            ValidationError: A malformed argument; nothing was sent.
+            WaitTimeoutError: ``timeout`` passed first; ``.instances`` holds them as last seen.
+            InstanceStatusError: An instance became terminated, preempted or unhealthy.
+            NotFoundError: An instance given by id does not exist.
+            LambdaCloudError: Polling failed for good.
 
         API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
         """

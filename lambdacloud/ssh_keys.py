@@ -58,7 +58,7 @@ class SSHKey(Resource):
 class GeneratedSSHKey(SSHKey):
     """A key pair the API generated: the only time its private key is ever available.
 
-    The private key is kept out of ``repr()``; save it with :meth:`save_private_key`.
+    The private key is kept out of ``repr()``; save it with ``save_private_key()``.
 
     Attributes:
         private_key: The private key in PEM format.
@@ -78,6 +78,9 @@ class GeneratedSSHKey(SSHKey):
 
         Raises:
             FileExistsError: The file exists and ``overwrite`` is false.
+            OSError: The file cannot be written.
+
+        API: none (the key is already in this object).
         """
         target = Path(path).expanduser()
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
@@ -112,10 +115,10 @@ class SSHKeyManager(Manager):
         Args:
             name: The key's name (1 to 64 characters).
             public_key: An OpenSSH public key. Without one, the API generates a pair and
-                returns a :class:`GeneratedSSHKey` holding the private key, once.
+                returns a ``GeneratedSSHKey`` holding the private key, once.
 
         Returns:
-            The new key; a :class:`GeneratedSSHKey` when the API generated it.
+            The new key; a ``GeneratedSSHKey`` when the API generated it.
 
         Raises:
             ValidationError: ``name`` or ``public_key`` is empty or too long.

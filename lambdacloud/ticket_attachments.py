@@ -151,7 +151,7 @@ class AttachmentOperations(Manager):
     ) -> AttachmentUpload:
         """Start an upload: the API answers with a presigned URL to send the file to.
 
-        Prefer :meth:`attach`, which does the whole upload.
+        Prefer ``attach()``, which does the whole upload.
 
         Args:
             ticket: The ticket or its id.

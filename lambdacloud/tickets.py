@@ -137,10 +137,21 @@ class Ticket(Resource):
         comment: str | None = None,
         affected_devices: Iterable[str] | None = None,
     ) -> None:
-        """Change the ticket or comment on it; see :meth:`TicketManager.update`.
+        """Change the ticket or comment on it; see ``TicketManager.update()``.
+
+        Args:
+            status: Only ``"solved"`` can be set.
+            severity: The new severity.
+            priority: The new priority.
+            comment: A comment to add.
+            affected_devices: The new list of affected devices.
 
         Returns:
-            ``None``: the API applies updates later; :meth:`refresh` shows them once done.
+            ``None``: the API applies updates later; ``refresh()`` shows them once done.
+
+        Raises:
+            ValidationError: Nothing to change, or a malformed value; nothing was sent.
+            LambdaCloudError: The request failed.
 
         API: ``PATCH /api/v1/tickets/{ticket_id}``
         """
@@ -156,7 +167,17 @@ class Ticket(Resource):
     def list_attachments(
         self, *, status: AttachmentUploadStatus | str | None = None
     ) -> ResourceList[Attachment]:
-        """List the ticket's attachments; see :meth:`TicketManager.list_attachments`.
+        """List the ticket's attachments; see ``TicketManager.list_attachments()``.
+
+        Args:
+            status: Only attachments in this upload status; by default the API returns
+                only uploaded ones.
+
+        Returns:
+            The attachments.
+
+        Raises:
+            LambdaCloudError: The request failed.
 
         API: ``GET /api/v1/tickets/{ticket_id}/attachments``
         """
@@ -169,7 +190,20 @@ class Ticket(Resource):
         filename: str | None = None,
         content_type: str | None = None,
     ) -> Attachment:
-        """Attach a file (a path, bytes or a binary file); see :meth:`TicketManager.attach`.
+        """Attach a file (a path, bytes or a binary file); see ``TicketManager.attach()``.
+
+        Args:
+            file: A path, a binary file object read from its current position, or bytes
+                (then ``filename`` is required).
+            filename: The name to show; by default the file's own name.
+            content_type: The MIME type; by default guessed from the name.
+
+        Returns:
+            The attachment, normally ``uploaded``.
+
+        Raises:
+            ValidationError: No usable name, or an empty file; nothing was sent.
+            LambdaCloudError: A request or the upload failed.
 
         API: ``POST /api/v1/tickets/{ticket_id}/attachments``, the presigned upload, then
         ``POST /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete``.
@@ -291,7 +325,7 @@ class TicketManager(AttachmentOperations):
 
         Returns:
             The new ticket: what the API answered plus the subject and description sent
-            (its comments are empty until :meth:`Ticket.refresh`).
+            (its comments are empty until ``Ticket.refresh()``).
 
         Raises:
             ValidationError: A malformed argument; nothing was sent.
@@ -342,8 +376,8 @@ class TicketManager(AttachmentOperations):
         """Mark a ticket solved, change its severity or priority, or comment on it.
 
         The API accepts the change (202) and applies it later, so there is nothing
-        truthful to return yet: read the ticket again (:meth:`get` or
-        :meth:`Ticket.refresh`) to see the result.
+        truthful to return yet: read the ticket again (``get()`` or
+        ``Ticket.refresh()``) to see the result.
 
         Args:
             ticket: The ticket or its id.

@@ -1,12 +1,12 @@
 """Test without a GPU bill: a local fake of the Lambda Cloud API and a pytest fixture.
 
-::
+```python
+from lambdacloud.testing import FakeLambdaCloud
 
-    from lambdacloud.testing import FakeLambdaCloud
-
-    with FakeLambdaCloud() as cloud:
-        client = cloud.client()
-        print(client.instance_types.list())
+with FakeLambdaCloud() as cloud:
+    client = cloud.client()
+    print(client.instance_types.list())
+```
 
 With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when this package
 is installed) gives a started fake per test.

@@ -25,7 +25,7 @@ from lambdacloud.testing._world import World
 class FakeClock:
     """The fake cloud's time: real time, plus however far it has been advanced.
 
-    Clients made by :meth:`FakeLambdaCloud.client` sleep by advancing this clock instead of
+    Clients made by ``FakeLambdaCloud.client()`` sleep by advancing this clock instead of
     waiting, so a wait for a machine that takes a minute to boot returns at once, while a
     client of your own (sleeping for real) still sees machines boot in real time.
 
@@ -46,7 +46,16 @@ class FakeClock:
             return real + self._offset
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``, at once."""
+        """Move time forward by ``seconds``, at once.
+
+        Args:
+            seconds: How far; not negative.
+
+        Raises:
+            ValueError: ``seconds`` is negative.
+
+        API: none.
+        """
         if seconds < 0:
             raise ValueError("a clock cannot go back")
         with self._lock:
@@ -58,13 +67,13 @@ class FakeClock:
 class FakeLambdaCloud:
     """A local HTTP server that behaves like the Lambda Cloud API, for tests and notebooks.
 
-    ::
-
-        with FakeLambdaCloud() as cloud:
-            client = cloud.client()
-            client.ssh_keys.create("me")
-            with client.instances.launch("gpu_1x_a10", ssh_key="me") as instance:
-                instance.wait_until_active()      # instant: the client sleeps on fake time
+    ```python
+    with FakeLambdaCloud() as cloud:
+        client = cloud.client()
+        client.ssh_keys.create("me")
+        with client.instances.launch("gpu_1x_a10", ssh_key="me") as instance:
+            instance.wait_until_active()      # instant: the client sleeps on fake time
+    ```
 
     It listens on 127.0.0.1 on a free port, speaks the API's envelope, error codes and
     statuses, checks the documented input constraints, and keeps state: instance types with
@@ -74,8 +83,8 @@ class FakeLambdaCloud:
 
     Args:
         api_key: The key it accepts (Bearer or Basic); a random one by default.
-        clock: Its time; by default a :class:`FakeClock` running in real time that clients
-            from :meth:`client` advance instead of sleeping.
+        clock: Its time; by default a ``FakeClock`` running in real time that clients
+            from ``client()`` advance instead of sleeping.
         boot_seconds: How long a launched instance stays ``booting``.
         restart_seconds: How long a restarted instance stays ``booting``.
         terminate_seconds: How long a terminated instance stays ``terminating``.
@@ -119,6 +128,14 @@ class FakeLambdaCloud:
         """Start serving on 127.0.0.1 on a free port; ``url`` says where.
 
         A stopped fake cannot start again: make a new one.
+
+        Returns:
+            The fake itself, serving.
+
+        Raises:
+            RuntimeError: The fake was stopped before.
+
+        API: none (it serves the API).
         """
         if self._dispatcher.stopped.is_set():
             raise RuntimeError("this FakeLambdaCloud was stopped; make a new one")
@@ -129,7 +146,10 @@ class FakeLambdaCloud:
         return self
 
     def stop(self) -> None:
-        """Stop serving: open connections are closed and nothing more is answered."""
+        """Stop serving: open connections are closed and nothing more is answered.
+
+        API: none.
+        """
         if self._server is not None and self._thread is not None:
             shutdown(self._server, self._thread)
             self._server = self._thread = None
@@ -146,13 +166,18 @@ class FakeLambdaCloud:
         self.stop()
 
     def client(self, **options: Any) -> Client:
-        """A :class:`~lambdacloud.Client` for this fake, sleeping on its clock when it can.
+        """A ``Client`` for this fake, sleeping on its clock when it can.
 
         Args:
             options: More ``Client`` arguments (``auth="basic"``, ``max_retries=``, ...).
 
         Returns:
             A ready client.
+
+        Raises:
+            ValidationError: A malformed ``Client`` argument.
+
+        API: none (the client talks to the fake).
         """
         self.start()
         if isinstance(self.clock, FakeClock):
@@ -161,13 +186,34 @@ class FakeLambdaCloud:
         return Client(api_key=self.api_key, base_url=self.url, **options)
 
     def advance(self, seconds: float) -> None:
-        """Move the fake's time forward (a :class:`FakeClock` only)."""
+        """Move the fake's time forward (a ``FakeClock`` only).
+
+        Args:
+            seconds: How far; not negative.
+
+        Raises:
+            TypeError: The fake runs on a clock of your own.
+            ValueError: ``seconds`` is negative.
+
+        API: none.
+        """
         if not isinstance(self.clock, FakeClock):
             raise TypeError("advance() needs the default FakeClock")
         self.clock.advance(seconds)
 
     def set_capacity(self, instance_type: str, region: str, count: int) -> None:
-        """Say how many more machines of a type a region can launch (0 for none)."""
+        """Say how many more machines of a type a region can launch (0 for none).
+
+        Args:
+            instance_type: The type's name, such as ``gpu_1x_a10``.
+            region: The region's code, such as ``us-east-1``.
+            count: How many launches may still succeed there.
+
+        Raises:
+            ValueError: An unknown type or region.
+
+        API: none.
+        """
         with self._world.lock:
             if instance_type not in self._world.instance_types:
                 raise ValueError(f"unknown instance type {instance_type!r}")
@@ -180,8 +226,13 @@ class FakeLambdaCloud:
 
         A preempted instance stays listed until it is terminated, as on the real cloud.
 
+        Args:
+            instance_id: The instance's id.
+
         Raises:
             ValueError: The instance is not running (booting or active).
+
+        API: none.
         """
         with self._world.lock:
             instance = find(self._world, instance_id)
@@ -226,6 +277,8 @@ class FakeLambdaCloud:
 
         Returns:
             The fault; ``hits`` counts the requests it has affected.
+
+        API: none (it changes how the fake answers).
         """
         if path is not None and not path.startswith("/api/"):
             path = "/api/v1" + path
@@ -258,6 +311,16 @@ class FakeLambdaCloud:
 
         ``cloud.count("POST", "/instance-operations/launch", status=200)`` is how many
         launches succeeded; without ``status``, how many arrived (dropped ones included).
+
+        Args:
+            method: The HTTP method.
+            path: The path, with or without the ``/api/v1`` prefix.
+            status: Only answers with this status.
+
+        Returns:
+            The number of such requests.
+
+        API: none.
         """
         if not path.startswith("/api/"):
             path = "/api/v1" + path

@@ -79,7 +79,17 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        """The method, if set, and the path, if set, as a whole prefix of path segments."""
+        """Whether a request is one this fault is for.
+
+        Args:
+            method: The request's method.
+            path: The request's path.
+
+        Returns:
+            The method matches, if set, and the path, if set, as a whole prefix of segments.
+
+        API: none.
+        """
         if self.method is not None and self.method.upper() != method:
             return False
         if self.path is None:
@@ -391,7 +401,7 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, threading.Thread]:
-    """Start a server thread; stop it with :func:`shutdown`."""
+    """Start a server thread; stop it with ``shutdown()``."""
     server = _Server((host, port), dispatcher)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True

@@ -1,4 +1,4 @@
-"""The pytest fixture for :class:`~lambdacloud.testing.FakeLambdaCloud`.
+"""The pytest fixture for ``FakeLambdaCloud``.
 
 Registered as a pytest plugin when lambdacloud-client is installed; in a project that
 disables plugin autoloading, add ``pytest_plugins = ["lambdacloud.testing.pytest_plugin"]``
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def fake_lambda_cloud() -> Iterator[FakeLambdaCloud]:
-    """A started :class:`~lambdacloud.testing.FakeLambdaCloud`, stopped after the test.
+    """A started ``FakeLambdaCloud``, stopped after the test.
 
     ``fake_lambda_cloud.client()`` gives a client for it whose waits take no real time.
     """

@@ -1,0 +1,95 @@
+"""Every public method says what it does, its arguments, what it returns, what it raises and
+which endpoint it calls (``API: none`` when it sends nothing) — the API reference is built
+from these docstrings."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import lambdacloud
+import lambdacloud.testing
+
+SECTION = re.compile(r"^(Args|Returns|Raises|Yields):\s*$", re.MULTILINE)
+#: ``API: ``GET /api/v1/instances```` (``{method}`` for the escape hatch), or ``API: none``.
+ENDPOINT = re.compile(
+    r"^API: (none\b.*|``(GET|POST|PUT|PATCH|DELETE|\{method\}) /api/v1/\S*``.*)$", re.MULTILINE
+)
+
+
+def public_methods() -> Iterator[tuple[str, Callable[..., Any]]]:
+    """``Class.method`` for every public method of every public class, defined here."""
+    modules = {"lambdacloud": lambdacloud, "lambdacloud.testing": lambdacloud.testing}
+    seen: set[int] = set()
+    for prefix, module in modules.items():
+        for name in module.__all__:
+            cls = getattr(module, name)
+            if not inspect.isclass(cls) or issubclass(cls, BaseException):
+                continue
+            for attribute, member in inspect.getmembers(cls):
+                function = getattr(member, "__func__", member)
+                if attribute.startswith("_") or not inspect.isfunction(function):
+                    continue
+                if not function.__module__.startswith("lambdacloud") or id(function) in seen:
+                    continue
+                seen.add(id(function))
+                yield f"{prefix}.{name}.{attribute}", function
+
+
+METHODS = dict(public_methods())
+
+
+def sections(doc: str) -> dict[str, str]:
+    """The text of each Google-style section of a docstring."""
+    found: dict[str, str] = {}
+    matches = list(SECTION.finditer(doc))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(doc)
+        found[match.group(1)] = doc[match.end() : end]
+    return found
+
+
+def parameters(function: Callable[..., Any]) -> list[str]:
+    return [
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if name not in ("self", "cls") and parameter.kind not in (parameter.VAR_POSITIONAL,)
+    ]
+
+
+def returns_something(function: Callable[..., Any]) -> bool:
+    annotation = inspect.signature(function).return_annotation
+    return annotation not in ("None", None, inspect.Signature.empty)
+
+
+def test_the_public_methods_are_found() -> None:
+    assert "lambdacloud.InstanceManager.launch" in METHODS
+    assert "lambdacloud.Instance.terminate" in METHODS
+    assert "lambdacloud.testing.FakeLambdaCloud.inject" in METHODS
+    assert len(METHODS) > 70
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_public_method_is_documented_in_full(name: str) -> None:
+    function = METHODS[name]
+    doc = inspect.getdoc(function) or ""
+    summary = doc.split("\n", 1)[0].strip()
+    assert summary, f"{name}: no summary line"
+    found = sections(doc)
+    endpoint = ENDPOINT.search(doc)
+    assert endpoint, f"{name}: no 'API: ``METHOD /api/v1/...``' line (or 'API: none')"
+    wanted = parameters(function)
+    if wanted:
+        assert "Args" in found, f"{name}: no Args section"
+        for parameter in wanted:
+            assert re.search(rf"^\s+\**{parameter}\b", found["Args"], re.MULTILINE), (
+                f"{name}: argument {parameter!r} is not described"
+            )
+    if returns_something(function):
+        assert "Returns" in found or "Yields" in found, f"{name}: no Returns section"
+    if not endpoint.group(1).startswith("none"):
+        assert "Raises" in found, f"{name}: no Raises section"
