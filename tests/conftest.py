@@ -67,12 +67,13 @@ def no_secret_escapes(
 ) -> Iterator[None]:
     """Logging at DEBUG, and no secret in any log record, exception text or repr.
 
-    In the contract tier, tokens and keys parsed from responses are not watched: Prism's
-    random answers fill every field, tokens included, with the same few Latin words, so they
-    would match each other. What the test sends (the API key, ``user_data``) still is.
+    Where answers are random — the contract tier, the ``random_answers`` property tests —
+    tokens and keys parsed from responses are not watched: a random private key may well be
+    the same text as the random public key beside it (Prism fills every field with the same
+    few Latin words). What the test sends (the API key, ``user_data``) still is.
     """
-    contract = request.node.get_closest_marker("contract") is not None
-    watch = secret_watch.install(monkeypatch, response_secrets=not contract)
+    random = any(request.node.get_closest_marker(m) for m in ("contract", "random_answers"))
+    watch = secret_watch.install(monkeypatch, response_secrets=not random)
     try:
         yield
     finally:

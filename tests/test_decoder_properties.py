@@ -131,6 +131,7 @@ def call(operation: tuple[str, str], payload: Any) -> None:
         run(client)
 
 
+@pytest.mark.random_answers
 @pytest.mark.parametrize("operation", DECODED, ids=lambda op: f"{op[0]} {op[1]}")
 def test_schema_shaped_answers_always_parse(operation: tuple[str, str]) -> None:
     @SETTINGS
