@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
+from lambdacloud._redaction import MIN_RUN, spellings
+
 T = TypeVar("T")
 
 #: Field metadata key marking a secret: ``HIDDEN`` or ``URL``.
@@ -39,6 +41,8 @@ MAX_CELL = 80
 MAX_DETAIL = 300
 
 _MASK = "•••••• (hidden)"
+#: Characters a terminal would act on (escape sequences, carriage returns): never shown.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: Status words by the colour of their badge; anything else is neutral.
 _TONES = {
@@ -139,35 +143,45 @@ class Displayable:
     def _plain(self) -> list[tuple[str, Any]]:
         return [(field.name, value) for field, value in _shown_fields(self)]
 
+    def _safe_row(self) -> dict[str, Any]:
+        """The row, with this object's hidden values masked wherever they appear."""
+        return masked(self._display_row(), _hidden(self))  # type: ignore[no-any-return]
+
+    def _safe_card(self) -> tuple[str, dict[str, Any]]:
+        hidden = _hidden(self)
+        return masked(self._display_title(), hidden), masked(self._display_details(), hidden)
+
     def _repr_html_(self) -> str:
+        title, details = self._safe_card()
         rows = "".join(
             f"<tr><th>{_escape(header(key))}</th><td>{cell_html(value, MAX_DETAIL)}</td></tr>"
-            for key, value in self._display_details().items()
+            for key, value in details.items()
         )
         return _frame(
-            f"<table><caption>{_escape(self._display_title())}</caption>"
-            f"<tbody>{rows}</tbody></table>"
+            f"<table><caption>{_escape(text_of(title))}</caption><tbody>{rows}</tbody></table>"
         )
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         if cycle:
             printer.text(f"{type(self).__name__}(...)")
             return
-        printer.text(text_card(self._display_title(), self._display_details()))
+        printer.text(text_card(*self._safe_card()))
 
     def to_dict(self) -> dict[str, Any]:
-        """This object's fields as plain Python values, for JSON or ``pandas``.
+        """This object's fields as plain Python values, for ``pandas`` (or JSON).
 
-        Nested objects become dicts, enums their string values, tuples lists. Secrets are
-        left out (``jupyter_token``, a generated private key); URLs that carry a token or
-        a signature lose their query.
+        Nested objects become dicts, enums their string values, tuples lists; datetimes
+        stay ``datetime`` (convert them for JSON). Secrets are left out (``jupyter_token``,
+        a generated private key) and masked wherever else they appear; URLs that carry a
+        token or a signature lose it.
 
         Returns:
             ``{field name: value}``.
 
         API: none.
         """
-        return {name: plain(value) for name, value in _exportable_fields(self)}
+        exported = {name: plain(value) for name, value in _exportable_fields(self)}
+        return masked(exported, _hidden(self))  # type: ignore[no-any-return]
 
 
 class ResourceList(list[T]):
@@ -194,6 +208,29 @@ class ResourceList(list[T]):
             return ResourceList(super().__getitem__(index), self._kind)
         return super().__getitem__(index)
 
+    # What makes a new list from this one keeps it a ResourceList.
+
+    def copy(self) -> ResourceList[T]:
+        """A shallow copy, still a ``ResourceList``.
+
+        Returns:
+            A new list with the same items.
+
+        API: none.
+        """
+        return ResourceList(self, self._kind)
+
+    def __add__(self, other: list[T]) -> ResourceList[T]:  # type: ignore[override]
+        return ResourceList([*self, *other], self._kind)
+
+    def __radd__(self, other: list[T]) -> ResourceList[T]:
+        return ResourceList([*other, *self], self._kind)
+
+    def __mul__(self, times: SupportsIndex) -> ResourceList[T]:
+        return ResourceList(list(self) * times, self._kind)
+
+    __rmul__ = __mul__
+
     def to_dicts(self, *, flat: bool = True) -> list[dict[str, Any]]:
         """Each item as plain data, ready for ``pandas.DataFrame(...)``.
 
@@ -206,7 +243,7 @@ class ResourceList(list[T]):
 
         API: none.
         """
-        rows = [item.to_dict() if isinstance(item, Displayable) else plain(item) for item in self]
+        rows = [_row(item) for item in self]
         return [_flatten(row) for row in rows] if flat else rows
 
     def _noun(self) -> str:
@@ -217,7 +254,7 @@ class ResourceList(list[T]):
 
     def _table(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows = [
-            item._display_row() if isinstance(item, Displayable) else {"value": item}
+            item._safe_row() if isinstance(item, Displayable) else {"value": item}
             for item in self[:MAX_ROWS]
         ]
         columns: dict[str, None] = {}
@@ -225,8 +262,12 @@ class ResourceList(list[T]):
             columns.update(dict.fromkeys(row))
         return list(columns), rows
 
+    def _count(self) -> str:
+        noun = self._noun()
+        return f"1 {noun[:-1]}" if len(self) == 1 else f"{len(self)} {noun}"
+
     def _more(self) -> str:
-        return f"… {len(self) - MAX_ROWS} more ({len(self)} {self._noun()} in all)"
+        return f"… {len(self) - MAX_ROWS} more ({self._count()} in all)"
 
     def _repr_html_(self) -> str:
         if not self:
@@ -242,7 +283,7 @@ class ResourceList(list[T]):
         if len(self) > MAX_ROWS:
             more = _escape(self._more())
             body += f'<tr><td class="lc-more" colspan="{len(columns)}">{more}</td></tr>'
-        caption = f"{len(self)} {self._noun()}"
+        caption = self._count()
         return _frame(
             f"<table><caption>{_escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>"
@@ -296,7 +337,7 @@ def text_of(value: Any, limit: int | None = None) -> str:
         text = ", ".join(text_of(item) for item in value) or "—"
     else:
         text = str(value)
-    text = " ".join(text.split())
+    text = " ".join(_CONTROL.sub(" ", text).split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -312,7 +353,7 @@ def cell_html(value: Any, limit: int) -> str:
 def text_card(title: str, details: Mapping[str, Any]) -> str:
     """An object as lines of ``header  value`` under its title."""
     width = max((len(header(key)) for key in details), default=0)
-    lines = [title] + [
+    lines = [text_of(title)] + [
         f"  {header(key):<{width}}  {text_of(value, MAX_DETAIL)}" for key, value in details.items()
     ]
     return "\n".join(lines)
@@ -351,8 +392,16 @@ def without_query(url: str | None) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return _MASK
-    hidden = "?…" if parts.query else ""
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) + hidden
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port is not None else host
+    hidden = "?…" if parts.query or parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")) + hidden
 
 
 def _shown_fields(obj: Any) -> list[tuple[attrs.Attribute[Any], Any]]:
@@ -369,6 +418,43 @@ def _shown_fields(obj: Any) -> list[tuple[attrs.Attribute[Any], Any]]:
             value = without_query(value)
         shown.append((field, value))
     return shown
+
+
+def _hidden(obj: Any) -> tuple[str, ...]:
+    """The values of ``obj``'s hidden fields, to mask wherever else they appear."""
+    return tuple(
+        value
+        for field in attrs.fields(type(obj))
+        if field.metadata.get(SECRET) == HIDDEN
+        and isinstance(value := getattr(obj, field.name), str)
+        and len(value) >= MIN_RUN  # shorter ones are no secret, and would match anything
+    )
+
+
+def masked(value: Any, hidden: tuple[str, ...]) -> Any:
+    """``value`` with every occurrence of a hidden value masked, in nested data too."""
+    if not hidden:
+        return value
+    if isinstance(value, str):
+        return _mask_in(value, hidden)
+    if isinstance(value, Mapping):
+        return {key: masked(item, hidden) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item, hidden) for item in value]
+    if isinstance(value, Badge):
+        return Badge(_mask_in(value.text, hidden), value.tone)
+    if isinstance(value, Displayable):
+        return masked(value._display_label(), hidden)
+    return value
+
+
+def _mask_in(text: str, hidden: tuple[str, ...]) -> str:
+    """``text`` with each hidden value, however escaped, replaced by the mask."""
+    for secret in hidden:
+        for spelling in spellings(secret):
+            if spelling and spelling in text:
+                text = text.replace(spelling, _MASK)
+    return text
 
 
 def _displayed_fields(obj: Any) -> list[tuple[str, Any]]:
@@ -392,14 +478,27 @@ def _exportable_fields(obj: Any) -> list[tuple[str, Any]]:
     ]
 
 
-def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _row(item: Any) -> dict[str, Any]:
+    """An item of a list as a dict: its ``to_dict()``, or ``{"value": item}``."""
+    if isinstance(item, Displayable):
+        return item.to_dict()
+    value = plain(item)
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
+
+
+def _flatten(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested mappings spread into dotted keys; a key that would clash stays nested."""
     flat: dict[str, Any] = {}
     for key, value in row.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value and all(isinstance(k, str) for k in value):
-            flat.update(_flatten(value, f"{name}."))
+        if not (isinstance(value, Mapping) and all(isinstance(k, str) for k in value)):
+            flat[str(key)] = value
+            continue
+        inner = _flatten(value)
+        spread = {f"{key}.{name}": item for name, item in inner.items()}
+        if any(name in flat or name in row for name in spread):
+            flat[str(key)] = value  # "a.b" beside {"a": {"b": ...}}: no silent overwrite
         else:
-            flat[name] = value
+            flat.update(spread)  # an empty mapping spreads into no column at all
     return flat
 
 

@@ -20,25 +20,39 @@ from lambdacloud.errors import ValidationError
 Progress = bool | ProgressCallback
 
 
+def check(progress: object) -> None:
+    """Refuse a ``progress`` that is neither a bool nor a function, before any request.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise ValidationError(
+            "progress",
+            f"expected True, False or a function taking a WaitProgress, got {progress!r}",
+        )
+
+
 def reporter(progress: Progress) -> ProgressCallback | None:
     """The callback a wait calls after every poll, or ``None`` for no display.
 
     Raises:
         ValidationError: ``progress`` is neither a bool nor a function.
     """
-    if progress is False:
-        return None
+    check(progress)
     if progress is True:
         if in_notebook():
             return NotebookProgress()
         if _is_terminal(sys.stderr):
             return TerminalProgress(sys.stderr)
         return None
-    if callable(progress):
-        return progress
-    raise ValidationError(
-        "progress", f"expected True, False or a function taking a WaitProgress, got {progress!r}"
-    )
+    return progress or None
+
+
+def stopped(report: ProgressCallback | None, error: BaseException) -> None:
+    """Tell a display of ours that its wait ended with ``error`` (a function hears nothing)."""
+    if isinstance(report, (NotebookProgress, TerminalProgress)):
+        report.stopped(error)
 
 
 def in_notebook() -> bool:
@@ -55,13 +69,13 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def describe(instance: Any) -> str:
-    """An instance in a few words: its name and the start of its id."""
-    short = instance.id[:8]
-    return f"{instance.name} ({short})" if instance.name else short
+    """An instance in a few words: its name and the start of its id (as safe text)."""
+    short = text_of(instance.id[:8])
+    return f"{text_of(instance.name, 60)} ({short})" if instance.name else short
 
 
-def summary(state: WaitProgress) -> str:
-    """The wait on one line, as text."""
+def summary(state: WaitProgress, error: BaseException | None = None) -> str:
+    """The wait on one line, as text (``error``: what ended it, if it failed)."""
     if len(state.instances) == 1:
         what = f"{describe(state.instance)} is {text_of(state.instance.status)}"
     else:
@@ -69,10 +83,12 @@ def summary(state: WaitProgress) -> str:
         for instance in state.instances:
             counts[text_of(instance.status)] = counts.get(text_of(instance.status), 0) + 1
         what = ", ".join(f"{count} {status}" for status, count in counts.items())
-    return f"{_verb(state)} {state.status}: {what} · {state.elapsed:.0f} s"
+    return f"{_verb(state, error)} {text_of(state.status)}: {what} · {state.elapsed:.0f} s"
 
 
-def _verb(state: WaitProgress) -> str:
+def _verb(state: WaitProgress, error: BaseException | None = None) -> str:
+    if error is not None:
+        return f"Stopped ({type(error).__name__}) waiting for"
     done = all(reached(text_of(i.status), state.status) for i in state.instances)
     return "Done waiting for" if done else "Waiting for"
 
@@ -80,11 +96,12 @@ def _verb(state: WaitProgress) -> str:
 class _Line:
     """One progress line, as a notebook shows it (HTML) or as text."""
 
-    def __init__(self, state: WaitProgress) -> None:
+    def __init__(self, state: WaitProgress, error: BaseException | None = None) -> None:
         self.state = state
+        self.error = error
 
     def __repr__(self) -> str:
-        return summary(self.state)
+        return summary(self.state, self.error)
 
     def _repr_html_(self) -> str:
         state = self.state
@@ -94,7 +111,7 @@ class _Line:
         )
         more = f" and {len(state.instances) - 20} more" if len(state.instances) > 20 else ""
         return (
-            f'<div class="lambdacloud-display">{STYLE}{_verb(state)} '
+            f'<div class="lambdacloud-display">{STYLE}{cell_html(_verb(state, self.error), 80)} '
             f"{cell_html(state.status, 40)}: {badges}{more} · {state.elapsed:.0f} s</div>"
         )
 
@@ -109,9 +126,18 @@ class NotebookProgress:
     def __init__(self, display: Callable[..., Any] | None = None) -> None:
         self._display = display
         self._handle: Any = None
+        self._last: WaitProgress | None = None
 
     def __call__(self, state: WaitProgress) -> None:
-        line = _Line(state)
+        self._last = state
+        self._show(_Line(state))
+
+    def stopped(self, error: BaseException) -> None:
+        """Leave the line saying the wait failed, rather than that it goes on."""
+        if self._last is not None:
+            self._show(_Line(self._last, error))
+
+    def _show(self, line: _Line) -> None:
         if self._handle is None:
             show = self._display if self._display is not None else _ipython_display()
             self._handle = show(line, display_id=True)
@@ -137,13 +163,20 @@ class TerminalProgress:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self._last: dict[str, str] = {}
+        self._state: WaitProgress | None = None
+
+    def stopped(self, error: BaseException) -> None:
+        """Say that the wait failed, and how long it had lasted."""
+        if self._state is not None:
+            print(summary(self._state, error), file=self._stream, flush=True)
 
     def __call__(self, state: WaitProgress) -> None:
+        self._state = state
         for instance in state.instances:
             status = text_of(instance.status)
             before = self._last.get(instance.id)
             if before is None:
-                line = f"{describe(instance)}: {status}, waiting for {state.status}"
+                line = f"{describe(instance)}: {status}, waiting for {text_of(state.status)}"
             elif before != status:
                 line = f"{describe(instance)}: {before} → {status} after {state.elapsed:.0f} s"
             else:

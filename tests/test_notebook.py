@@ -22,15 +22,22 @@ LEAKS = [
 
 
 @pytest.fixture(scope="module")
-def executed() -> Any:
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    # Executing raises CellExecutionError on the first cell that fails.
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    ).execute()
+    home = tmp_path_factory.mktemp("home")
+    # The kernel inherits the environment: none of the developer's key, home or kernels.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("JUPYTER_DATA_DIR", str(home / "jupyter"))
+        patch.delenv("LAMBDA_API_KEY", raising=False)
+        patch.delenv("JUPYTER_PATH", raising=False)
+        # Executing raises CellExecutionError on the first cell that fails.
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(home)}},
+        ).execute()
     return notebook
 
 
