@@ -78,11 +78,14 @@ class Client:
     Args:
         api_key: The API key. When ``None``: the ``LAMBDA_API_KEY`` environment variable,
             else the ``api_key = ...`` line of ``~/.lambda_cloud/lambda_keys``.
-        base_url: The API's root URL; change it for a proxy or a local fake.
+        base_url: The API's root URL (``https://cloud.lambda.ai``); change it for a proxy
+            or a local fake.
         auth: ``"bearer"`` (``Authorization: Bearer <key>``) or ``"basic"`` (the key as
             the user name of HTTP Basic auth).
-        timeout: Seconds allowed per request, or a ``(connect, read)`` pair.
-        max_retries: Retries after a failed attempt, as described above; ``0`` disables.
+        timeout: Seconds allowed per request, or a ``(connect, read)`` pair; ``(10, 60)``
+            by default.
+        max_retries: Retries after a failed attempt, as described above (5 by default);
+            ``0`` disables.
         session: A ``requests.Session`` to send with (proxies, certificates, adapters).
             The client never changes its settings and does not close it.
         clock: Monotonic seconds, for the launch spacing and waits (tests inject one).

@@ -22,7 +22,13 @@ class UserStatus(ApiEnum):
 
 @attrs.frozen(kw_only=True)
 class User(Displayable):
-    """A member of the team (who created a filesystem, for example)."""
+    """A member of the team (who created a filesystem, for example).
+
+    Attributes:
+        id: The user's id.
+        email: Their email address.
+        status: ``active`` or ``deactivated`` (kept as a string if the API adds one).
+    """
 
     __lambdacloud_intern__ = True
 

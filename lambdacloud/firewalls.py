@@ -87,7 +87,7 @@ class FirewallRule(Displayable):
     Attributes:
         protocol: ``tcp``, ``udp``, ``icmp`` or ``all``.
         port_range: The first and last port, inclusive; ``None`` for ICMP.
-        source_network: Who may connect; ``0.0.0.0/0`` is anyone.
+        source_network: Who may connect; ``0.0.0.0/0`` (the default) is anyone.
         description: Up to 128 characters.
     """
 
@@ -362,7 +362,7 @@ class FirewallRuleManager(Manager):
             ports: One port (``22``), a range (``(8000, 8100)``), or a list of either;
                 ``None`` for ICMP.
             protocol: ``tcp`` (default), ``udp``, ``icmp`` or ``all``.
-            source: The IPv4 network allowed to connect; anyone by default.
+            source: The IPv4 network allowed to connect; anyone (``0.0.0.0/0``) by default.
             description: A description for the new rules.
 
         Returns:

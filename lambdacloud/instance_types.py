@@ -23,7 +23,14 @@ class Architecture(ApiEnum):
 
 @attrs.frozen(kw_only=True)
 class InstanceTypeSpecs(Displayable):
-    """What one machine of an instance type has."""
+    """What one machine of an instance type has.
+
+    Attributes:
+        vcpus: Virtual CPUs.
+        memory_gib: Memory, in GiB.
+        storage_gib: Local storage, in GiB.
+        gpus: GPUs.
+    """
 
     __lambdacloud_intern__ = True
 

@@ -62,7 +62,13 @@ class InstanceStatus(ApiEnum):
 
 @attrs.frozen(kw_only=True)
 class ActionAvailability(Displayable):
-    """Whether an action (restart, terminate, ...) can be taken on an instance now."""
+    """Whether an action (restart, terminate, ...) can be taken on an instance now.
+
+    Attributes:
+        available: Whether it can.
+        reason_code: Why not, as a code (``vm-has-not-launched``...), when it cannot.
+        reason_description: Why not, in words.
+    """
 
     __lambdacloud_intern__ = True
 
@@ -80,7 +86,16 @@ class ActionAvailability(Displayable):
 @attrs.frozen(kw_only=True)
 class InstanceActions(Displayable):
     """The availability of each action on an instance; ``None`` where the API does not say
-    (``power_cycle`` is newer than API 1.8, ``cold_reboot`` is deprecated)."""
+    (``power_cycle`` is newer than API 1.8, ``cold_reboot`` is deprecated).
+
+    Attributes:
+        migrate: Moving it to another host.
+        rebuild: Reinstalling it from its image.
+        restart: Restarting it.
+        cold_reboot: A cold reboot (deprecated).
+        power_cycle: A power cycle.
+        terminate: Terminating it.
+    """
 
     __lambdacloud_intern__ = True
 
@@ -102,7 +117,12 @@ class InstanceActions(Displayable):
 
 @attrs.frozen(kw_only=True)
 class InstanceImage(Displayable):
-    """The image an instance was launched from."""
+    """The image an instance was launched from.
+
+    Attributes:
+        id: The image's id.
+        family: Its family, such as ``lambda-stack-24-04``.
+    """
 
     __lambdacloud_intern__ = True
 
@@ -332,8 +352,9 @@ class Instance(Resource):
         Args:
             status: The status to wait for, such as ``"active"`` or ``"terminated"``.
             timeout: Seconds before giving up (20 minutes by default).
-            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
-            max_poll_interval: The longest pause between polls.
+            poll_interval: Seconds before the second poll (2 by default); the pause
+                grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls (10 s by default).
             progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
                 nothing; a function receives a ``WaitProgress`` after every poll.
 
@@ -370,8 +391,9 @@ class Instance(Resource):
 
         Args:
             timeout: Seconds before giving up (20 minutes by default).
-            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
-            max_poll_interval: The longest pause between polls.
+            poll_interval: Seconds before the second poll (2 by default); the pause
+                grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls (10 s by default).
             progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
                 nothing; a function receives a ``WaitProgress`` after every poll.
 
@@ -548,7 +570,8 @@ class InstanceManager(Manager):
             wait: Also wait until the instance is ``active`` (launch and wait in one call).
                 If it does not get there — a timeout, an error, an interrupt — the
                 instance is terminated: nothing is left running that you do not hold.
-            wait_timeout: Seconds to wait for ``active`` with ``wait=True``.
+            wait_timeout: Seconds to wait for ``active`` with ``wait=True`` (20 minutes by
+                default).
             progress: How to show the wait, as for ``wait_for_status()``.
 
         Returns:
@@ -687,9 +710,9 @@ class InstanceManager(Manager):
         Args:
             instances: An instance, an id, or a list of them.
             status: The status to wait for, such as ``"active"`` or ``"terminated"``.
-            timeout: Seconds before giving up.
-            poll_interval: Seconds before the second poll.
-            max_poll_interval: The longest pause between polls.
+            timeout: Seconds before giving up (20 minutes by default).
+            poll_interval: Seconds before the second poll (2 by default).
+            max_poll_interval: The longest pause between polls (10 s by default).
             progress: ``True`` (the default) shows the wait: a line updated in place in a
                 notebook, status changes in a terminal, nothing elsewhere; ``False`` shows
                 nothing; a function is called with a ``WaitProgress`` after every poll.
@@ -746,8 +769,9 @@ class InstanceManager(Manager):
         Args:
             instances: An instance, an id, or a list of them.
             timeout: Seconds before giving up (20 minutes by default).
-            poll_interval: Seconds before the second poll; the pause grows 1.5x per poll.
-            max_poll_interval: The longest pause between polls.
+            poll_interval: Seconds before the second poll (2 by default); the pause
+                grows 1.5x per poll.
+            max_poll_interval: The longest pause between polls (10 s by default).
             progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
                 nothing; a function receives a ``WaitProgress`` after every poll.
 

@@ -53,7 +53,13 @@ class TicketPriority(ApiEnum):
 
 @attrs.frozen(kw_only=True)
 class TicketComment(Displayable):
-    """One comment on a ticket."""
+    """One comment on a ticket.
+
+    Attributes:
+        body: What it says.
+        author: Who wrote it.
+        created_at: When.
+    """
 
     body: str
     author: str

@@ -13,6 +13,7 @@ marked by the line ``<!-- docs-test: skip -->`` just before it, with the reason 
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ def test_the_pages_have_examples_and_skips_say_why() -> None:
     for block in every:
         if block.skip is not None:
             assert block.skip, f"{page_id(block.page)}:{block.line}: a skip needs a reason"
+    # A block in another spelling of Python would be skipped silently: there is none.
+    languages = {m.group("lang") for page in PAGES for m in FENCE.finditer(page.read_text())}
+    assert languages <= {"python", "bash", "text", "toml"}, languages
 
 
 @pytest.fixture
@@ -108,9 +112,30 @@ def test_every_example_runs(
     monkeypatch.chdir(tmp_path)  # whatever an example writes lands here
     with lambdacloud.Client() as client:
         client.ssh_keys.create("my-laptop", public_key=PUBLIC_KEY)
-        client.instances.launch("gpu_1x_a10", ssh_key="my-laptop", name="existing", wait=True)
+        setup = client.instances.launch(
+            "gpu_1x_a10", ssh_key="my-laptop", name="existing", wait=True
+        )
         namespace: dict[str, Any] = {"__name__": "__docs__", "client": client}
         for block in blocks(page):
             if block.skip is None:
                 # A failure's traceback names the page and the block's line.
                 exec(compile(block.source, f"{page_id(page)}:{block.line}", "exec"), namespace)
+        run_example_tests(namespace)
+        # An example that launches a machine also shows how it ends: no bill left running.
+        left = [
+            i.name or i.id
+            for i in client.instances.list()
+            if i.status in ("booting", "active", "unhealthy") and i != setup
+        ]
+        assert left == [], f"{page_id(page)} leaves instances running: {left}"
+
+
+def run_example_tests(namespace: dict[str, Any]) -> None:
+    """Call the pytest tests a page defines, each with its own ``fake_lambda_cloud``."""
+    for name, function in list(namespace.items()):
+        if not (name.startswith("test_") and inspect.isfunction(function)):
+            continue
+        wanted = set(inspect.signature(function).parameters)
+        assert wanted <= {"fake_lambda_cloud"}, f"{name} needs fixtures the docs test lacks"
+        with FakeLambdaCloud(clock=FakeClock()) as fake:
+            function(**dict.fromkeys(wanted, fake))

@@ -44,12 +44,20 @@ METHODS = dict(public_methods())
 
 
 def sections(doc: str) -> dict[str, str]:
-    """The text of each Google-style section of a docstring."""
+    """The indented text under each Google-style section header of a docstring."""
     found: dict[str, str] = {}
-    matches = list(SECTION.finditer(doc))
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(doc)
-        found[match.group(1)] = doc[match.end() : end]
+    current: list[str] | None = None
+    for line in doc.splitlines():
+        header = SECTION.fullmatch(line)
+        if header:
+            current = []
+            found[header.group(1)] = ""
+            name = header.group(1)
+        elif current is not None and (not line.strip() or line[0].isspace()):
+            current.append(line)
+            found[name] = "\n".join(current)
+        else:
+            current = None
     return found
 
 
@@ -93,3 +101,5 @@ def test_every_public_method_is_documented_in_full(name: str) -> None:
         assert "Returns" in found or "Yields" in found, f"{name}: no Returns section"
     if not endpoint.group(1).startswith("none"):
         assert "Raises" in found, f"{name}: no Raises section"
+    for section, text in found.items():
+        assert re.search(r"^\s+\S", text, re.MULTILINE), f"{name}: an empty {section} section"

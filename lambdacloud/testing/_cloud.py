@@ -92,6 +92,11 @@ class FakeLambdaCloud:
             12 s, answering 429 with ``Retry-After`` beyond that.
         burst: Requests that may arrive at once before the per-second limit applies.
         audit_page_size: Audit events per page.
+
+    Attributes:
+        url: Where it listens (``http://127.0.0.1:<port>``), once started.
+        api_key: The key it accepts.
+        clock: Its clock.
     """
 
     def __init__(

@@ -65,7 +65,22 @@ MAX_BODY = 8 * 1024 * 1024
 
 @dataclass
 class Fault:
-    """An injected misbehaviour for the next ``times`` matching requests."""
+    """An injected misbehaviour for the next ``times`` matching requests.
+
+    Made by ``FakeLambdaCloud.inject()``, which describes each field.
+
+    Attributes:
+        method: Only requests with this method (``None``: any).
+        path: Only requests under this path (``None``: any).
+        times: How many matching requests it affects.
+        status: The status answered instead of the API's, if any.
+        body: The body answered with it.
+        headers: Headers added to the answer.
+        delay: Real seconds waited before answering.
+        drop: Reset the connection without an answer.
+        truncate: Send half of the body, then reset.
+        hits: How many requests it has affected so far.
+    """
 
     method: str | None
     path: str | None
@@ -98,12 +113,24 @@ class Fault:
 
     @property
     def remaining(self) -> int:
+        """How many more matching requests it will affect."""
         return self.times - self.hits
 
 
 @dataclass
 class RecordedRequest:
-    """One request the fake received, with its answer (``status`` 0: none, it was dropped)."""
+    """One request the fake received, with its answer (``status`` 0: none, it was dropped).
+
+    Attributes:
+        method: The HTTP method.
+        path: The path, without the query.
+        query: The query parameters, each with its values.
+        body: The JSON body, if any.
+        status: The status answered; 0 when a fault dropped the connection.
+        response: The JSON answered, if any.
+        injected: Whether a fault answered in the API's place.
+        at: When it arrived, on the fake's clock.
+    """
 
     method: str
     path: str
