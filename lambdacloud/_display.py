@@ -16,7 +16,6 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar, SupportsIndex, TypeVar, overload
 from urllib.parse import urlsplit, urlunsplit
@@ -526,10 +525,3 @@ def _escape(text: str) -> str:
 
 def _frame(inner: str) -> str:
     return f'<div class="lambdacloud-display">{STYLE}{inner}</div>'
-
-
-def price(cents_per_hour: int | None) -> str | None:
-    """US cents per hour as ``$1.29``."""
-    if cents_per_hour is None:
-        return None
-    return f"${Decimal(cents_per_hour).scaleb(-2):.2f}"

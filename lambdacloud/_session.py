@@ -495,21 +495,22 @@ def _timed_out(exc: BaseException) -> bool:
     )
 
 
+def _wrapped(exc: BaseException) -> BaseException | None:
+    """What a requests or urllib3 error wraps: its ``reason``, or an exception passed first."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, BaseException):
+        return reason
+    nested = exc.args[0] if exc.args else None
+    return nested if isinstance(nested, BaseException) else None
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it wraps: urllib3's ``reason``, an exception as first argument, the
-    cause or context; each once."""
+    """``exc`` and what it wraps, or else its cause or context, down the chain; each once."""
     found: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and all(current is not seen for seen in found):
         found.append(current)
-        nested = current.args[0] if current.args else None
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            current = reason
-        elif isinstance(nested, BaseException):
-            current = nested
-        else:
-            current = current.__cause__ or current.__context__
+        current = _wrapped(current) or current.__cause__ or current.__context__
     return found
 
 
@@ -523,15 +524,11 @@ def _never_connected(exc: BaseException) -> bool:
 
 def _reason(exc: BaseException) -> str:
     """A short description of a transport failure without the noise of urllib3's wrappers."""
-    current: BaseException = exc
+    current = exc
     for _ in range(5):
-        reason = getattr(current, "reason", None)
-        nested = current.args[0] if current.args else None
-        if isinstance(reason, BaseException):
-            current = reason
-        elif isinstance(nested, BaseException):
-            current = nested
-        else:
+        inner = _wrapped(current)
+        if inner is None:
             break
+        current = inner
     text = str(current) or type(current).__name__
     return text if len(text) <= _response.EXCERPT_LENGTH else text[: _response.EXCERPT_LENGTH] + "…"

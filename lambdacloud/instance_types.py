@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from lambdacloud._display import Displayable, ResourceList, price
+from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager
 from lambdacloud.errors import NotFoundError, ValidationError
 from lambdacloud.regions import Region
@@ -88,7 +88,7 @@ class InstanceType(Displayable):
             "vcpus": self.specs.vcpus,
             "memory": f"{self.specs.memory_gib} GiB",
             "storage": f"{self.specs.storage_gib} GiB",
-            "price_per_hour": price(self.price_cents_per_hour),
+            "price_per_hour": f"${self.price_per_hour:.2f}",
             "regions_with_capacity": [region.name for region in self.regions_with_capacity],
         }
 

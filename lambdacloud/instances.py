@@ -18,7 +18,7 @@ import attrs
 
 from lambdacloud import _launch, _progress, _waiting
 from lambdacloud._converter import STRUCTURE
-from lambdacloud._display import HIDDEN, SECRET, URL, Displayable, ResourceList, badge, price
+from lambdacloud._display import HIDDEN, SECRET, URL, Displayable, ResourceList, badge
 from lambdacloud._progress import Progress
 from lambdacloud._resource import (
     ApiEnum,
@@ -226,7 +226,7 @@ class Instance(Resource):
             "instance_type": self.instance_type.name,
             "region": self.region.name,
             "ip": self.ip,
-            "price_per_hour": price(self.instance_type.price_cents_per_hour),
+            "price_per_hour": f"${self.price_per_hour:.2f}",
         }
 
     def ssh_command(
