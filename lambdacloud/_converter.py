@@ -11,7 +11,6 @@ own converter whose hook binds every structured resource to that client.
 
 from __future__ import annotations
 
-import marshal
 import re
 import types
 from collections.abc import Callable
@@ -32,9 +31,6 @@ T = TypeVar("T")
 
 #: Field metadata key for a field-specific structure hook ``(value, type) -> value``.
 STRUCTURE = "lambdacloud.structure"
-#: Class attribute of frozen value classes whose equal payloads may share one object.
-INTERN = "__lambdacloud_intern__"
-INTERN_LIMIT = 4096
 
 _ISO_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -111,8 +107,6 @@ def _attrs_hook(
     if from_api is not None:
         return lambda data, _: from_api(data)
     build = make_dict_structure_fn(cls, converter, **overrides)
-    if INTERN in cls.__dict__ and not strict:
-        return _interning(cls, build)
     if client is None or "_client" not in attrs.fields_dict(cls):
         return build
 
@@ -122,41 +116,6 @@ def _attrs_hook(
         return obj
 
     return bind
-
-
-def _interning(cls: type[Any], build: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``build``, sharing one object among equal payloads of an immutable value class.
-
-    A list of 200 instances repeats the same region, type, image and actions 200 times;
-    building each once per distinct payload is most of the cost of reading the list.
-    Only frozen classes are interned (sharing is then invisible), and the table is bounded.
-    """
-    table: dict[bytes, Any] = {}
-    last: tuple[Any, Any] = (None, None)
-
-    def hook(value: Any, _: Any) -> Any:
-        nonlocal last
-        # In a list, the same payload usually comes again at once: comparing it with the
-        # last one is cheaper than marshalling it. (Equality does not tell 1 from 1.0 or
-        # True: a payload differing from the last only so gets the last one's equal object.)
-        previous, found = last
-        if value == previous and previous is not None:
-            return found
-        # JSON data marshals in C, fast, telling 1, 1.0 and True apart; version 2 has no
-        # back-references, so equal payloads give equal bytes.
-        try:
-            key = marshal.dumps(value, 2)
-        except ValueError:  # not JSON data: let the builder say what is wrong
-            return build(value, cls)
-        found = table.get(key)
-        if found is None:
-            found = build(value, cls)
-            if len(table) < INTERN_LIMIT:
-                table[key] = found
-        last = (value, found)
-        return found
-
-    return hook
 
 
 def _structure_optional_str(value: Any, _: Any) -> str | None:

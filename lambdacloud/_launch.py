@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from lambdacloud._http.retry import backoff
 from lambdacloud._resource import Resource, id_of
-from lambdacloud._retry import backoff
 from lambdacloud._validation import (
     HOSTNAME,
     MOUNT_POINT,
@@ -36,7 +36,7 @@ from lambdacloud.regions import Region
 from lambdacloud.ssh_keys import SSHKey
 
 if TYPE_CHECKING:
-    from lambdacloud._retry import Sleep
+    from lambdacloud._clock import Sleep
     from lambdacloud.instances import Instance, InstanceManager
 
 logger = logging.getLogger("lambdacloud")

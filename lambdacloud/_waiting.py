@@ -18,7 +18,7 @@ from lambdacloud.errors import (
 )
 
 if TYPE_CHECKING:
-    from lambdacloud._retry import Clock, Sleep
+    from lambdacloud._clock import Clock, Sleep
     from lambdacloud.instances import Instance
 
 DEFAULT_TIMEOUT = 20 * 60.0

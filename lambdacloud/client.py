@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 from pathlib import Path
@@ -10,9 +11,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from lambdacloud import _retry
-from lambdacloud._retry import Clock, Sleep, Spacer
-from lambdacloud._session import Session, Timeout
+from lambdacloud import _clock
+from lambdacloud._clock import Clock, Sleep
+from lambdacloud._http.session import Session, Timeout
 from lambdacloud.errors import MissingAPIKeyError, ValidationError
 
 if TYPE_CHECKING:
@@ -34,10 +35,10 @@ DEFAULT_BASE_URL = "https://cloud.lambda.ai"
 #: Seconds to connect, seconds to wait for each answer.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 DEFAULT_MAX_RETRIES = 5
-#: The API accepts one launch per 12 seconds.
-LAUNCH_INTERVAL = 12.0
 API_KEY_ENV = "LAMBDA_API_KEY"
 KEY_FILE = Path("~/.lambda_cloud/lambda_keys")
+
+logger = logging.getLogger("lambdacloud")
 
 
 class Client:
@@ -64,9 +65,12 @@ class Client:
 
     Between attempts the client waits what the server's ``Retry-After`` header asks
     (seconds or an HTTP date, capped at 60 s), or else an exponential backoff
-    (0.5 s, 1 s, 2 s, ... at most 8 s) with random jitter. Launches from one client are
-    also spaced at least 12 seconds apart, the API's launch limit, counted from the last
-    attempt of the previous launch.
+    (0.5 s, 1 s, 2 s, ... at most 8 s) with random jitter. A retry whose wait would end
+    after the deadline of the call it serves (a wait's ``timeout``) is not made.
+
+    **Rate limits.** The client keeps itself within the API's limits, however many
+    threads share it: requests are paced to about one a second (two at once after a
+    pause), and launch attempts, retries included, are spaced at least 12 seconds apart.
 
     When the library terminates an instance on its own (a ``with`` block ends, or a
     launch cannot be handed over), it also retries that terminate after transient
@@ -86,10 +90,16 @@ class Client:
             by default.
         max_retries: Retries after a failed attempt, as described above (5 by default);
             ``0`` disables.
-        session: A ``requests.Session`` to send with (proxies, certificates, adapters).
-            The client never changes its settings and does not close it.
-        clock: Monotonic seconds, for the launch spacing and waits (tests inject one).
-        sleep: How to pause, for retries, launch spacing and waits (tests inject one).
+        session: A ``requests.Session`` to send with. Every request is prepared and sent
+            through it, so its headers, auth, params, cookies, hooks, proxies, ``verify``,
+            ``cert`` and mounted adapters apply, as changed at any time; our
+            ``Authorization`` header is set last. The client never changes its settings
+            and does not close it.
+        rate_limit: Pace requests to about one a second (bursts of two), the API's limit.
+            ``False`` turns that pacing off (a proxy or a test server with limits of its
+            own); launches stay spaced 12 s apart.
+        clock: Monotonic seconds, for rate limits, deadlines and waits (tests inject one).
+        sleep: How to pause, for retries, rate limits and waits (tests inject one).
 
     Raises:
         MissingAPIKeyError: No key was given or found.
@@ -105,12 +115,15 @@ class Client:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         session: requests.Session | None = None,
+        rate_limit: bool = True,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
         key = _find_api_key(api_key)
-        self._clock: Clock = clock or _retry.monotonic
-        self._sleep: Sleep = sleep or _retry.sleep
+        if not isinstance(rate_limit, bool):
+            raise ValidationError("rate_limit", f"expected True or False, got {rate_limit!r}")
+        self._clock: Clock = clock or _clock.monotonic
+        self._sleep: Sleep = sleep or _clock.sleep
         self._session = Session(
             api_key=key,
             base_url=_check_base_url(base_url),
@@ -118,10 +131,11 @@ class Client:
             timeout=_check_timeout(timeout),
             max_retries=_check_max_retries(max_retries),
             http=session,
+            clock=self._clock,
             sleep=self._sleep,
+            rate_limit=rate_limit,
         )
         self._auth = auth
-        self._launch_spacer = Spacer(LAUNCH_INTERVAL, self._clock, self._sleep)
 
     # The managers, and the models and cattrs behind them, are imported on first use:
     # ``import lambdacloud`` and ``Client()`` stay about as cheap as ``import requests``.
@@ -239,6 +253,8 @@ class Client:
     def close(self) -> None:
         """Close the connections this client opened (not those of a session passed in).
 
+        Every later call raises ``ClientClosedError``.
+
         API: none.
         """
         self._session.close()
@@ -304,11 +320,30 @@ def _read_key_file(path: Path) -> str | None:
 
 
 def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url) if isinstance(base_url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError("base_url", f"expected an http(s) URL, got {base_url!r}")
+    """The URL without a trailing ``/api/v1``, and without credentials written into it."""
+    try:
+        parts = urlsplit(base_url) if isinstance(base_url, str) else None
+        valid = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port if parts is not None else None
+    except ValueError:
+        valid = False
+    if not valid or parts is None:
+        shown = _without_credentials(base_url) if isinstance(base_url, str) else base_url
+        raise ValidationError("base_url", f"expected an http(s) URL, got {shown!r}")
+    if "@" in parts.netloc:
+        # The API key authenticates; a password in the URL would only end up in logs.
+        logger.warning("base_url: ignoring the user name and password written into it")
+        base_url = _without_credentials(base_url)
     url = base_url.rstrip("/")
     return url.removesuffix("/api/v1")
+
+
+def _without_credentials(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
 
 
 def _check_auth(auth: str) -> str:

@@ -82,7 +82,23 @@ class APIConnectionError(LambdaCloudError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The server did not connect or answer within the client's timeout."""
+    """The server did not connect or answer within the client's timeout (or the caller's
+    deadline left no time to send the request at all)."""
+
+
+class ProxyAuthenticationError(APIConnectionError):
+    """The proxy between the client and the API refused its credentials (HTTP 407).
+
+    A configuration error: it is not retried, and the request never reached the API.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, request_sent=False, retryable=False)
+        self.status_code = 407
+
+
+class ClientClosedError(LambdaCloudError):
+    """The client was closed (``client.close()`` or the end of its ``with`` block)."""
 
 
 class MalformedResponseError(LambdaCloudError):

@@ -30,8 +30,6 @@ class User(Displayable):
         status: ``active`` or ``deactivated`` (kept as a string if the API adds one).
     """
 
-    __lambdacloud_intern__ = True
-
     id: str
     email: str
     status: UserStatus | str
@@ -49,8 +47,6 @@ class FilesystemMount(Displayable):
             or ``/data``.
         file_system_id: The filesystem's id.
     """
-
-    __lambdacloud_intern__ = True
 
     mount_point: str
     file_system_id: str

@@ -32,8 +32,6 @@ class InstanceTypeSpecs(Displayable):
         gpus: GPUs.
     """
 
-    __lambdacloud_intern__ = True
-
     vcpus: int
     memory_gib: int
     storage_gib: int
@@ -62,8 +60,6 @@ class InstanceType(Displayable):
             Always empty on ``instance.instance_type``: the API reports capacity only in
             the instance-type listing.
     """
-
-    __lambdacloud_intern__ = True
 
     name: str
     description: str | None = None

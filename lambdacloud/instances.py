@@ -70,8 +70,6 @@ class ActionAvailability(Displayable):
         reason_description: Why not, in words.
     """
 
-    __lambdacloud_intern__ = True
-
     available: bool
     reason_code: str | None = None
     reason_description: str | None = None
@@ -97,8 +95,6 @@ class InstanceActions(Displayable):
         terminate: Terminating it.
     """
 
-    __lambdacloud_intern__ = True
-
     migrate: ActionAvailability | None = None
     rebuild: ActionAvailability | None = None
     restart: ActionAvailability | None = None
@@ -123,8 +119,6 @@ class InstanceImage(Displayable):
         id: The image's id.
         family: Its family, such as ``lambda-stack-24-04``.
     """
-
-    __lambdacloud_intern__ = True
 
     id: str
     family: str
@@ -622,7 +616,6 @@ class InstanceManager(Manager):
                 "POST",
                 "/instance-operations/launch",
                 json_body=body,
-                spacer=self._client._launch_spacer,
                 secrets=(user_data,) if user_data else (),
             )
             ids = self._structure(data, _launch.LaunchResult, "a launch result").instance_ids

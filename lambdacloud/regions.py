@@ -19,8 +19,6 @@ class Region(Displayable):
         description: Where it is (``Virginia, USA``), when the API says.
     """
 
-    __lambdacloud_intern__ = True
-
     name: str
     description: str | None = None
 

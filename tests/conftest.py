@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import responses
 
-from lambdacloud import Client, _retry
+from lambdacloud import Client
 from lambdacloud._converter import make_converter
+from lambdacloud._http import retry
 
 from . import secret_watch
 from .spec import request_violation
@@ -51,12 +52,22 @@ class FakeTime:
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No test sees the developer's key, key file or proxies."""
+    """No test sees the developer's key, key file, proxies or CA bundle settings."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("LAMBDA_API_KEY", raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 
@@ -102,7 +113,7 @@ def requests_follow_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff delays are exact in tests."""
-    monkeypatch.setattr(_retry, "jitter", lambda delay: delay)
+    monkeypatch.setattr(retry, "jitter", lambda delay: delay)
 
 
 @pytest.fixture
@@ -112,8 +123,14 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> Iterator[Client]:
-    """A client on the default URL whose converter rejects keys the fixtures should not have."""
-    with Client(api_key=API_KEY, clock=fake_time.clock, sleep=fake_time.sleep) as client:
+    """A client on the default URL whose converter rejects keys the fixtures should not have.
+
+    Its request pacing is off, so that the sleeps a test sees are the ones it is about
+    (tests/test_pacing.py covers the pacing); launch spacing stays on.
+    """
+    with Client(
+        api_key=API_KEY, clock=fake_time.clock, sleep=fake_time.sleep, rate_limit=False
+    ) as client:
         client._converter = make_converter(client=client, strict=True)
         yield client
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdacloud import Client, LambdaCloudError
+from lambdacloud._http import decoding
 
 from .spec import document
 from .test_operations import OPERATIONS
@@ -162,11 +163,10 @@ def test_garbage_data_raises_only_library_errors(operation: tuple[str, str]) -> 
 def test_any_answer_is_an_envelope_or_a_library_error(
     status: int, body: bytes, retry_after: str | None
 ) -> None:
-    session = Client(api_key="k")._session
     headers = {} if retry_after is None else {"Retry-After": retry_after}
     outcome: dict[str, Any] | LambdaCloudError
     try:
-        outcome = session._unwrap("GET", "/api/v1/instances", status, headers, body)
+        outcome = decoding.unwrap("GET", "/api/v1/instances", status, headers, body, hidden=())
     except LambdaCloudError as error:
         outcome = error
     if isinstance(outcome, LambdaCloudError):

@@ -41,7 +41,8 @@ def cloud() -> Iterator[FakeLambdaCloud]:
 
 @pytest.fixture
 def client(cloud: FakeLambdaCloud) -> Client:
-    client = cloud.client(max_retries=0)
+    # No pacing of its own: these tests count the fake's seconds.
+    client = cloud.client(max_retries=0, rate_limit=False)
     client.ssh_keys.create("me")
     return client
 
@@ -208,7 +209,7 @@ def test_audit_events_record_changes_only_and_page(client: Client) -> None:
 
 def test_rate_limits() -> None:
     with FakeLambdaCloud(rate_limits=True, burst=2, clock=FakeClock(frozen=True)) as limited:
-        client = limited.client(max_retries=0)
+        client = limited.client(max_retries=0, rate_limit=False)
         client.regions.list()
         client.regions.list()
         with pytest.raises(RateLimitError) as raised:
@@ -217,7 +218,7 @@ def test_rate_limits() -> None:
         limited.advance(1)
         client.ssh_keys.create("me")
         limited.advance(5)
-        other = limited.client(max_retries=0)  # a second client: its own launch spacing
+        other = limited.client(max_retries=0, rate_limit=False)  # its own launch spacing
         client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
         with pytest.raises(RateLimitError) as raised:
             other.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")

@@ -28,7 +28,7 @@ from lambdacloud import (
     RateLimitError,
     ServerError,
     WaitTimeoutError,
-    _response,
+    _http,
 )
 from lambdacloud.testing import BAD_GATEWAY_HTML, FakeClock, FakeLambdaCloud
 
@@ -121,7 +121,7 @@ REPEATABLE = {"429-storm-retry-after-seconds", "429-storm-retry-after-http-date"
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLambdaCloud]:
-    monkeypatch.setattr(_response, "MAX_RESPONSE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(_http.decoding, "MAX_RESPONSE_BYTES", 1024 * 1024)
     with FakeLambdaCloud(clock=FakeClock(frozen=True)) as running:
         yield running
 

@@ -23,7 +23,8 @@ from lambdacloud import (
     RateLimitError,
     ServerError,
 )
-from lambdacloud._retry import RETRY_AFTER_MAX, Spacer, backoff, parse_retry_after, retry_delay
+from lambdacloud._http.pacing import LAUNCH_INTERVAL
+from lambdacloud._http.retry import RETRY_AFTER_MAX, backoff, parse_retry_after, retry_delay
 
 from .conftest import API, API_KEY, FakeTime, instance_data, load
 
@@ -289,22 +290,24 @@ class TestLaunchSpacing:
         assert fake_time.sleeps == []
         fake_time.now += 5.0
         launch(client)
-        assert fake_time.sleeps == [pytest.approx(7.0)]
+        assert fake_time.sleeps == [pytest.approx(LAUNCH_INTERVAL - 5.0)]
+        assert LAUNCH_INTERVAL >= 12.0
         fake_time.now += 30.0
         launch(client)
-        assert fake_time.sleeps == [pytest.approx(7.0)]
+        assert fake_time.sleeps == [pytest.approx(LAUNCH_INTERVAL - 5.0)]
 
-    def test_spacing_counts_from_the_last_attempt_of_a_retried_launch(
+    def test_every_attempt_of_a_retried_launch_is_spaced(
         self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime
     ) -> None:
-        mocked.post(LAUNCH, status=429, headers={"Retry-After": "12"}, body="")
+        mocked.post(LAUNCH, status=429, headers={"Retry-After": "8"}, body="")
         mocked.post(LAUNCH, json=load("launched"))
         mocked.get(f"{API}/instances/{INSTANCE_ID}", json=load("instance_booting"))
         launch(client)
-        assert fake_time.sleeps == [12.0]
+        # Retry-After asked for 8 s; the launch limit needs the full interval.
+        assert fake_time.sleeps == [8.0, pytest.approx(LAUNCH_INTERVAL - 8.0)]
         fake_time.now += 1.0
         launch(client)
-        assert fake_time.sleeps == [12.0, pytest.approx(11.0)]
+        assert fake_time.sleeps[2:] == [pytest.approx(LAUNCH_INTERVAL - 1.0)]
 
     def test_spacing_holds_across_threads(self, mocked: responses.RequestsMock) -> None:
         clock = FakeTime()
@@ -314,18 +317,18 @@ class TestLaunchSpacing:
             with lock:
                 clock.sleep(seconds)
 
-        client = Client(api_key=API_KEY, clock=clock.clock, sleep=sleep)
+        client = Client(api_key=API_KEY, clock=clock.clock, sleep=sleep, rate_limit=False)
         mocked.post(LAUNCH, json=load("launched"))
         mocked.get(f"{API}/instances/{INSTANCE_ID}", json=load("instance_booting"))
         sent: list[float] = []
-        original = client._session._send
+        original = client._session._api_call
 
         def recording_send(*args: Any) -> Any:
             if args[1].endswith("/launch"):
                 sent.append(clock.now)
             return original(*args)
 
-        client._session._send = recording_send  # type: ignore[method-assign]
+        client._session._api_call = recording_send  # type: ignore[method-assign]
         threads = [threading.Thread(target=launch, args=(client,)) for _ in range(4)]
         for thread in threads:
             thread.start()
@@ -374,26 +377,3 @@ class TestArithmetic:
         assert retry_delay(RateLimitError("slow down", retry_after=7.0), attempt=3) == 7.0
         assert retry_delay(RateLimitError("slow down", retry_after=600.0), 1) == RETRY_AFTER_MAX
         assert retry_delay(ServerError("boom"), attempt=3) == 2.0
-
-
-def test_the_launch_spacer_sleeps_without_its_lock_and_honours_a_mark_made_meanwhile() -> None:
-    now = [0.0]
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        started = now[0]
-        if len(sleeps) == 1:
-            # Another thread's launch ends at t=5 while this one waits: its mark must not
-            # wait for this sleep, and it moves this thread's slot to 5 + 12.
-            now[0] = 5.0
-            marker = threading.Thread(target=spacer.mark)
-            marker.start()
-            marker.join(timeout=5)
-            assert not marker.is_alive()
-        now[0] = started + seconds
-
-    spacer = Spacer(12.0, lambda: now[0], sleep)
-    assert spacer.wait() == 0.0  # the other thread's launch
-    assert spacer.wait() == 17.0
-    assert sleeps == [12.0, 5.0]

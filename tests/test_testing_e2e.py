@@ -172,9 +172,22 @@ def test_a_429_storm_is_absorbed_without_a_duplicate_launch(cloud: FakeLambdaClo
     assert client.instances.list() == [instance]
 
 
-def test_rate_limited_cloud_is_absorbed_without_a_duplicate_launch() -> None:
-    with FakeLambdaCloud(rate_limits=True, burst=3) as cloud:
+def test_a_client_keeps_within_the_clouds_rate_limits_on_its_own() -> None:
+    with FakeLambdaCloud(rate_limits=True, burst=2) as cloud:
         client = cloud.client()
+        client.ssh_keys.create("me")
+        first = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+        second = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+        for _ in range(10):
+            client.regions.list()
+        assert [r.status for r in cloud.requests if r.status == 429] == []
+        assert {i.id for i in client.instances.list()} == {first.id, second.id}
+        assert cloud.count("POST", LAUNCH) == 2
+
+
+def test_a_rate_limited_cloud_is_absorbed_without_a_duplicate_launch() -> None:
+    with FakeLambdaCloud(rate_limits=True, burst=3) as cloud:
+        client = cloud.client(rate_limit=False)
         client.ssh_keys.create("me")
         first = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
         second = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")

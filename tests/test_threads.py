@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
-from typing import Any
 
 from lambdacloud import Client
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
@@ -49,27 +47,21 @@ def work(client: Client, number: int) -> list[str]:
 
 
 def test_one_client_from_eight_threads() -> None:
-    with FakeLambdaCloud(clock=FakeClock(frozen=True)) as cloud:
+    with FakeLambdaCloud(clock=FakeClock(frozen=True), rate_limits=True) as cloud:
         cloud.set_capacity("gpu_1x_a10", "us-west-1", THREADS * LAUNCHES_PER_THREAD)
         with cloud.client() as client:
-            # What each thread did, in order: a launch slot claimed (at a fake time), a
-            # launch sent. Sends are recorded below the spacer, where the wire starts.
-            events: dict[str, list[tuple[str, float]]] = defaultdict(list)
-            spacer_wait = client._launch_spacer.wait
-            send = client._session._send
+            # The launch slot each launch was given, recorded as the pacer hands it out.
+            pacer = client._session._launch_pacer
+            hand_out = pacer.wait
+            slots: list[float] = []
 
-            def recording_wait() -> float:
-                at = spacer_wait()
-                events[threading.current_thread().name].append(("claim", at))
-                return at
+            def recording_wait(deadline: float | None = None) -> float | None:
+                slot = hand_out(deadline)
+                assert slot is not None
+                slots.append(slot - pacer.interval)
+                return slot
 
-            def recording_send(method: str, path: str, *args: Any) -> Any:
-                if path.endswith("/instance-operations/launch"):
-                    events[threading.current_thread().name].append(("send", cloud.clock()))
-                return send(method, path, *args)
-
-            client._launch_spacer.wait = recording_wait  # type: ignore[method-assign]
-            client._session._send = recording_send  # type: ignore[method-assign]
+            pacer.wait = recording_wait  # type: ignore[method-assign]
             start = threading.Barrier(THREADS)
 
             def run(number: int) -> list[str]:
@@ -81,14 +73,12 @@ def test_one_client_from_eight_threads() -> None:
         assert problems == []
         requests = cloud.requests
         assert len(requests) > 300
-        assert all(200 <= r.status < 300 for r in requests)
-        assert cloud.count("POST", "/instance-operations/launch") == THREADS * LAUNCHES_PER_THREAD
-        # Every launch was sent after its own slot was claimed, once...
-        for sequence in events.values():
-            assert [kind for kind, _ in sequence] == ["claim", "send"] * LAUNCHES_PER_THREAD
-        # ...and the slots were at least 12 s (of the fake clock) apart, across threads.
-        claimed = sorted(
-            at for sequence in events.values() for kind, at in sequence if kind == "claim"
+        # Threads sleeping on one fake clock push it on together, so a few requests may
+        # still meet the cloud's limits; every one was absorbed, none surfaced.
+        assert all(200 <= r.status < 300 or r.status == 429 for r in requests)
+        assert cloud.count("POST", "/instance-operations/launch", status=200) == (
+            THREADS * LAUNCHES_PER_THREAD
         )
-        assert len(claimed) == THREADS * LAUNCHES_PER_THREAD
-        assert min(later - earlier for earlier, later in pairwise(claimed)) >= 12.0
+        # Launch slots are handed out at least 12 s apart, across threads.
+        assert len(slots) >= THREADS * LAUNCHES_PER_THREAD  # retried attempts take slots too
+        assert min(later - earlier for earlier, later in pairwise(sorted(slots))) >= 12.0

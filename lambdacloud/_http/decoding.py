@@ -1,5 +1,5 @@
 """Reading an answer: its body within a size cap, and its envelope — the data, or the
-error the answer stands for. Free of ``requests``: both send paths use it.
+error the answer stands for.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import urllib3
+import requests
 
+from lambdacloud._http.retry import parse_retry_after
 from lambdacloud._redaction import redact
-from lambdacloud._retry import parse_retry_after
 from lambdacloud.errors import (
     LambdaCloudError,
     MalformedResponseError,
@@ -28,35 +28,21 @@ EXCERPT_LENGTH = 200
 _NOT_JSON = object()
 
 
-def read_capped_urllib3(response: urllib3.BaseHTTPResponse) -> bytes | None:
-    """The whole body, or ``None`` (the connection dropped) past the size the client reads.
+def read_capped(response: requests.Response) -> bytes | None:
+    """The whole (decoded) body, or ``None`` past the size the client reads.
 
-    A plain body of known length is read in one call.
+    A body cut short is not read to its end, so its connection is closed rather than reused.
     """
-    length = response.length_remaining
-    if length is not None and length > MAX_RESPONSE_BYTES:
-        _drop(response)
-        return None
-    if length is not None and not response.headers.get("Content-Encoding"):
-        body = response.read()
-    else:
-        chunks = []
-        size = 0
-        for chunk in response.stream(64 * 1024):
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                _drop(response)
-                return None
-            chunks.append(chunk)
-        body = b"".join(chunks)
-    response.release_conn()
-    return body
-
-
-def _drop(response: urllib3.BaseHTTPResponse) -> None:
-    """Close a response not read to its end (its connection cannot carry another request)."""
-    response.close()
-    response.release_conn()  # the pool reconnects in its place
+    if declared_length(response.headers.get("Content-Length")) > MAX_RESPONSE_BYTES:
+        return None  # said so up front: not worth reading
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def declared_length(value: str | None) -> int:

@@ -1,0 +1,96 @@
+"""Staying within the API's rate limits on our own: about one request a second, one launch
+every 12 seconds, however many threads share a client.
+
+One mechanism for both: a pacer that hands out sending slots at most one per ``interval``,
+with up to ``burst`` slots at once after a quiet spell (the generic cell rate algorithm).
+A caller reserves its slot under a lock and sleeps outside it, so threads queue in order
+and an interrupted sleep leaves nothing locked: the slot is merely lost. The server counts
+a request when it arrives, so a slot is counted again from the moment the request is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from lambdacloud._clock import Clock, Sleep
+
+logger = logging.getLogger("lambdacloud")
+
+#: The API's limits: about one request per second, and one launch per 12 seconds.
+API_REQUEST_INTERVAL = 1.0
+API_LAUNCH_INTERVAL = 12.0
+#: A little more than the limits: the server counts arrivals, which network jitter can
+#: bring closer together than the sends were.
+REQUEST_INTERVAL = API_REQUEST_INTERVAL + 0.05
+LAUNCH_INTERVAL = API_LAUNCH_INTERVAL + 0.25
+#: Requests that may go at once after a pause.
+REQUEST_BURST = 2
+
+
+class Pacer:
+    """Hands out slots at most one per ``interval`` seconds, ``burst`` at once after a pause.
+
+    Args:
+        interval: Seconds between slots, in the long run.
+        burst: Slots that may be taken at once after a quiet spell.
+        clock: Monotonic seconds.
+        sleep: How to wait.
+        what: What is paced, for the log line when a caller has to wait.
+    """
+
+    def __init__(
+        self, interval: float, burst: int, clock: Clock, sleep: Sleep, *, what: str
+    ) -> None:
+        self.interval = interval
+        self._tolerance = (burst - 1) * interval
+        self._clock = clock
+        self._sleep = sleep
+        self._what = what
+        self._lock = threading.Lock()
+        #: When the next slot is due, were the pacer never idle (its theoretical arrival time).
+        self._due: float | None = None
+
+    def wait(self, deadline: float | None = None) -> float | None:
+        """Reserve the next slot and sleep until it comes.
+
+        Args:
+            deadline: The time on the clock by which the caller must be done; a slot that
+                would come later is not reserved.
+
+        Returns:
+            The reservation once the slot has come; ``None`` at once, reserving nothing,
+            if it would come after ``deadline``.
+        """
+        with self._lock:
+            now = self._clock()
+            due = now if self._due is None else max(self._due, now)
+            at = max(now, due - self._tolerance)
+            if deadline is not None and at > deadline:
+                return None
+            self._due = reservation = due + self.interval
+        if at > now:
+            logger.info("Waiting %.1f s to stay within the API's %s", at - now, self._what)
+            self._sleep(at - now)
+        return reservation
+
+    def sent(self, at: float) -> float:
+        """Count the slot from when its request actually left (it may have waited for another
+        limit after its slot came), as the server counts it.
+
+        Returns:
+            The reservation as it now stands, for ``refund()``.
+        """
+        with self._lock:
+            self._due = max(self._due or at, at + self.interval)
+            return self._due
+
+    def refund(self, reservation: float) -> None:
+        """Give a slot back: what it was taken for never reached the server.
+
+        Only the latest slot can be given back; once another caller has reserved one after
+        it, the refund is dropped (pacing errs on the slow side).
+        """
+        with self._lock:
+            if self._due == reservation:
+                self._due = reservation - self.interval

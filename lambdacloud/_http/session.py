@@ -1,0 +1,377 @@
+"""The one way the library talks to the API: through the caller's ``requests.Session``.
+
+Every call is built with ``session.prepare_request()`` — so the session's headers, auth,
+params, cookies and hooks apply, with the environment's proxies and CA bundle merged as
+requests merges them — and sent with ``session.send()``, so mounted adapters, subclasses
+and instrumentation see it. Our ``Authorization`` is applied last: neither a session auth
+nor ``~/.netrc`` can replace the API key, and redirects are never followed, so the key
+never goes to another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+import requests.auth
+import tenacity
+import urllib3
+
+from lambdacloud._clock import Clock, Sleep
+from lambdacloud._http import decoding, retry
+from lambdacloud._http.failures import connection_error, host_of
+from lambdacloud._http.pacing import LAUNCH_INTERVAL, REQUEST_BURST, REQUEST_INTERVAL, Pacer
+from lambdacloud._redaction import redact
+from lambdacloud._version import __version__
+from lambdacloud.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    LambdaCloudError,
+    MalformedResponseError,
+    ProxyAuthenticationError,
+    error_class,
+)
+
+logger = logging.getLogger("lambdacloud")
+
+API_PREFIX = "/api/v1"
+LAUNCH_PATH = API_PREFIX + "/instance-operations/launch"
+USER_AGENT = (
+    f"lambdacloud-client/{__version__} python-requests/{requests.__version__} "
+    f"Python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
+)
+#: The shortest timeout a request is sent with when a deadline is near.
+MIN_TIMEOUT = 0.1
+
+Timeout = float | tuple[float, float]
+Answer = tuple[int, Mapping[str, str], bytes | None]
+
+
+class Session:
+    """Sends requests to the Lambda Cloud API and returns the unwrapped ``data``.
+
+    Args:
+        api_key: The API key; kept out of every repr, log line and error message.
+        base_url: The server root, e.g. ``https://cloud.lambda.ai``.
+        auth: ``"bearer"`` or ``"basic"``.
+        timeout: Seconds, or a ``(connect, read)`` pair, for every request.
+        max_retries: Retries after the first attempt; ``0`` disables retrying.
+        http: The ``requests.Session`` to send with; created (and owned) when ``None``.
+        clock: Monotonic seconds, for rate limits and deadlines.
+        sleep: How to wait between retries and for rate limits.
+        rate_limit: Pace requests to about one a second (launches are always spaced).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        auth: str,
+        timeout: Timeout,
+        max_retries: int,
+        http: requests.Session | None,
+        clock: Clock,
+        sleep: Sleep,
+        rate_limit: bool,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        if auth == "basic":
+            token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+            authorization = f"Basic {token}"
+        else:
+            token, authorization = api_key, f"Bearer {api_key}"
+        self._authorization = authorization
+        # What a server or proxy might echo back of our credentials.
+        self._credentials = (authorization, api_key, token)
+        self._owns_http = http is None
+        self.http = http if http is not None else requests.Session()
+        self._clock = clock
+        self._sleep = sleep
+        self._closed = False
+        self._request_pacer = (
+            Pacer(REQUEST_INTERVAL, REQUEST_BURST, clock, sleep, what="rate limit (about 1/s)")
+            if rate_limit
+            else None
+        )
+        self._launch_pacer = Pacer(LAUNCH_INTERVAL, 1, clock, sleep, what="launch limit (1/12 s)")
+        self._retriers: dict[bool, tenacity.Retrying] = {}
+
+    def __repr__(self) -> str:
+        return f"Session(base_url={self.base_url!r})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called: no request is sent any more."""
+        return self._closed
+
+    def close(self) -> None:
+        """Refuse every further request, and close the ``requests.Session`` if we made it."""
+        self._closed = True
+        if self._owns_http:
+            self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+        secrets: tuple[str, ...] = (),
+        envelope: bool = False,
+        data_optional: bool = False,
+        deadline: float | None = None,
+    ) -> Any:
+        """Send a request, retrying what is safe to retry, and return the envelope's ``data``.
+
+        Args:
+            method: The HTTP method.
+            path: The path below ``/api/v1`` (``/instances``), or a full ``/api/...`` path.
+            params: Query parameters; ``None`` values are left out.
+            json_body: The JSON body, if any.
+            idempotent: Whether repeating the request is harmless; by default, true for
+                every method but POST.
+            secrets: Values sent in this request that must not come back in an error
+                message, should the server echo them (``user_data``).
+            envelope: Return the whole ``{"data": ..., ...}`` object, for the members some
+                endpoints put beside ``data`` (a page token).
+            data_optional: Any 2xx answer is a success, even without the envelope (an
+                accepted asynchronous update); ``data`` is then ``None``.
+            deadline: The time on the client's clock by which the call must be over:
+                rate-limit waits, retries and ``Retry-After`` never reach past it, and each
+                attempt's timeout is cut to the time left.
+
+        Returns:
+            The ``data`` member of the response envelope (or the envelope).
+
+        Raises:
+            ClientClosedError: The client was closed.
+            APITimeoutError: The deadline left no time to send it (``request_sent`` false).
+            LambdaCloudError: The subclass for the API error, status or transport failure.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in retry.IDEMPOTENT_METHODS
+        if not path.startswith("/api/"):
+            path = API_PREFIX + path
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        pacers = [self._request_pacer] if self._request_pacer is not None else []
+        if method == "POST" and path == LAUNCH_PATH:
+            # Last, so that the launch is sent the moment its slot comes.
+            pacers.append(self._launch_pacer)
+        hidden = (*self._credentials, *secrets)
+
+        def attempt() -> dict[str, Any]:
+            self._check_open()
+            for pacer in pacers:
+                if pacer.wait(deadline) is None:
+                    raise APITimeoutError(
+                        f"{method} {path} was not sent: the API's rate limits leave no time "
+                        "for it before the deadline",
+                        request_sent=False,
+                        retryable=False,
+                    )
+            sent_at = self._clock()
+            slots = [(pacer, pacer.sent(sent_at)) for pacer in pacers]
+            try:
+                try:
+                    answer = self._api_call(method, path, query, json_body, deadline)
+                except APIConnectionError as error:
+                    if not error.request_sent:  # the server never counted it
+                        for pacer, slot in slots:
+                            pacer.refund(slot)
+                    raise
+                status, headers, body = answer
+                return decoding.unwrap(
+                    method,
+                    path,
+                    status,
+                    headers,
+                    body,
+                    hidden=hidden,
+                    secrets=secrets,
+                    data_optional=data_optional,
+                )
+            except LambdaCloudError as error:
+                decoding.scrub(error, hidden)
+                raise
+
+        payload = self._retrier(idempotent, deadline)(attempt)
+        return payload if envelope else payload["data"]
+
+    def _retrier(self, idempotent: bool, deadline: float | None) -> tenacity.Retrying:
+        # Without a deadline, one per kind serves every call: tenacity keeps a call's state
+        # in the call (and its statistics per thread).
+        retrier = self._retriers.get(idempotent) if deadline is None else None
+        if retrier is None:
+            retrier = retry.retrying(
+                max_retries=self.max_retries,
+                idempotent=idempotent,
+                deadline=deadline,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            if deadline is None:
+                self._retriers[idempotent] = retrier
+        return retrier
+
+    def _api_call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any],
+        json_body: Any,
+        deadline: float | None,
+    ) -> Answer:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body, allow_nan=False).encode()
+            headers["Content-Type"] = "application/json"
+        request = requests.Request(
+            method,
+            self.base_url + path,
+            headers=headers,
+            params=query,
+            data=body,
+            auth=_Authorization(self._authorization, self.http.auth),
+        )
+        return self._exchange(request, f"{method} {path}", self._timeout(deadline))
+
+    def _exchange(self, request: requests.Request, what: str, timeout: Timeout) -> Answer:
+        """Prepare ``request`` with the session's settings, send it, and read the answer."""
+        started = time.perf_counter()
+        url = request.url
+        try:
+            prepared = self.http.prepare_request(request)
+            url = prepared.url or url
+            settings = self.http.merge_environment_settings(url, {}, True, None, None)
+            response = self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
+            with response:
+                status = response.status_code
+                body = decoding.read_capped(response)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise connection_error(what, url, exc) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug("%s -> %s in %.0f ms", what, status, elapsed)
+        if status == 407:
+            raise ProxyAuthenticationError(
+                f"{what}: the proxy refused its credentials (HTTP 407) on the way to "
+                f"{host_of(url)}; check the user and password of HTTPS_PROXY / HTTP_PROXY or "
+                "the session's proxies"
+            )
+        return status, response.headers, body
+
+    def _timeout(self, deadline: float | None) -> Timeout:
+        """The configured timeout, cut to the time left before ``deadline``."""
+        if deadline is None:
+            return self.timeout
+        left = max(deadline - self._clock(), MIN_TIMEOUT)
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
+        return (min(connect, left), min(read, left))
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError(
+                "This client is closed (client.close() or the end of its with-block); "
+                "make a new Client"
+            )
+
+    def upload(self, method: str, url: str, body: BinaryIO, *, content_type: str) -> None:
+        """Send a file to a presigned storage URL, with no Authorization header at all.
+
+        Neither ours nor one from the ``requests.Session``, its ``auth`` or ``~/.netrc``:
+        storage authenticates the URL's signature. Retried like an idempotent request (the
+        upload replaces the same object); a stream that cannot be rewound is read into
+        memory first so that a retry sends it whole.
+
+        Args:
+            method: ``PUT`` or ``POST``, as the API said.
+            url: The presigned URL. Only its host is logged or shown in errors.
+            body: The file, read from its current position.
+            content_type: The MIME type declared when the upload was initiated.
+
+        Raises:
+            MalformedResponseError: ``url`` is not a usable http(s) URL.
+            LambdaCloudError: The subclass for the status or transport failure.
+        """
+        method = method.upper()
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise MalformedResponseError("The API gave an upload URL that is not an http(s) URL")
+        host = host_of(url)
+        what = f"{method} upload to {host}"
+        # The signature and credentials in the query grant access: never show them.
+        hidden = tuple(value for _, value in parse_qsl(parts.query))
+        if not body.seekable():
+            body = io.BytesIO(body.read())
+        start = body.tell()
+
+        def attempt() -> None:
+            self._check_open()
+            body.seek(start)
+            request = requests.Request(
+                method,
+                url,
+                data=body,
+                headers={"Content-Type": content_type, "User-Agent": USER_AGENT},
+                auth=_Authorization(None),
+            )
+            try:
+                status, headers, answer = self._exchange(request, what, self.timeout)
+            except LambdaCloudError as error:
+                error.message = redact(error.message, hidden)
+                error.args = (error.message,)
+                raise
+            if not 200 <= status < 300:
+                raise error_class(None, status)(
+                    f"{what} answered HTTP {status}: {decoding.excerpt(answer or b'', hidden)!r}",
+                    status_code=status,
+                    retry_after=retry.parse_retry_after(headers.get("Retry-After"), time.time()),
+                )
+
+        self._retrier(True, None)(attempt)
+
+
+class _Authorization(requests.auth.AuthBase):
+    """Sets the Authorization header (or removes it, for ``None``) as the last step.
+
+    requests applies auth after merging the session's headers, so what is sent is exactly
+    ours. The session's own ``auth`` still runs first (it may sign the request or add
+    headers of its own); passing an auth also keeps requests from reading ``~/.netrc``.
+    """
+
+    def __init__(self, value: str | None, inner: Any = None) -> None:
+        self._value = value
+        if isinstance(inner, tuple) and len(inner) == 2:
+            inner = requests.auth.HTTPBasicAuth(*inner)
+        self._inner = inner
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._inner is not None:
+            request = self._inner(request)
+        if self._value is None:
+            request.headers.pop("Authorization", None)
+        else:
+            request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "<Authorization>"
