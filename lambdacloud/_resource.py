@@ -1,23 +1,26 @@
-"""Base classes shared by every resource module: bound resources and their managers."""
+"""Base classes shared by every resource module: bound resources and their managers.
+
+A manager (``client.instances``) is the only place that knows a resource's paths; it sends
+through its client's ``Api``. A resource (``Instance``) holds the manager that built it and
+delegates its actions to it: ``instance.terminate()`` is ``client.instances.terminate(instance)``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import attrs
 
-from lambdacloud._converter import structure
+from lambdacloud._api import Api
 from lambdacloud._display import Displayable, ResourceList
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
-if TYPE_CHECKING:
-    from lambdacloud.client import Client
-
 T = TypeVar("T")
-R = TypeVar("R", bound="Resource")
+M = TypeVar("M")
+R = TypeVar("R", bound="Resource[Any]")
 
 
 class ApiEnum(str, Enum):
@@ -35,8 +38,9 @@ class ApiEnum(str, Enum):
 
 
 @attrs.define(eq=False, kw_only=True)
-class Resource(Displayable):
-    """An object in the account, with an ``id``, bound to the client that fetched it.
+class Resource(Displayable, Generic[M]):
+    """An object in the account, with an ``id``, bound to the manager of the client that
+    fetched it (``M``).
 
     Two resources are equal when they are the same kind of object with the same id,
     whatever state each copy was read in. Nothing here touches the network except the
@@ -44,7 +48,7 @@ class Resource(Displayable):
     """
 
     id: str
-    _client: Any = attrs.field(init=False, default=None, repr=False)
+    _manager: M | None = attrs.field(init=False, default=None, repr=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Resource):
@@ -54,14 +58,14 @@ class Resource(Displayable):
     def __hash__(self) -> int:
         return hash((_kind(type(self)), self.id))
 
-    def _bound_client(self) -> Client:
-        if self._client is None:
+    def _bound(self) -> M:
+        """The manager to delegate to."""
+        if self._manager is None:
             raise LambdaCloudError(
                 f"This {type(self).__name__} is not bound to a client: "
                 "use the objects the client's managers return."
             )
-        client: Client = self._client
-        return client
+        return self._manager
 
     def _replace_state(self: R, fresh: R) -> R:
         """Take every field of ``fresh`` (the same object, read again) and return self."""
@@ -71,30 +75,34 @@ class Resource(Displayable):
         return self
 
 
-def _kind(cls: type[Resource]) -> type[Resource]:
+def _kind(cls: type) -> type:
     """The resource class directly below ``Resource`` (a generated key is still a key)."""
-    below = cls.__mro__[: cls.__mro__.index(Resource)]
+    below = [c for c in cls.__mro__[: cls.__mro__.index(Resource)] if c is not Generic]
     return below[-1] if below else cls
 
 
 class Manager:
-    """Holds the client; subclasses know one resource's paths."""
+    """Holds its client's ``Api``; subclasses know one resource's paths.
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    Args:
+        api: The client's package-internal face.
+    """
+
+    def __init__(self, api: Api) -> None:
+        self._api = api
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._client._session.request(method, path, **kwargs)
+        return self._api.request(method, path, **kwargs)
 
     def _structure(self, data: Any, cls: type[T], what: str) -> T:
-        return structure(self._client._converter, data, cls, what)
+        return self._api.structure(data, cls, what)
 
     def _structure_list(self, data: Any, item: type[T], what: str) -> ResourceList[T]:
         """A JSON array of ``item`` as a ``ResourceList`` (a list that renders as a table)."""
         return ResourceList(self._structure(data, list[item], what), item)  # type: ignore[valid-type]
 
 
-def id_of(obj: Resource | str, argument: str) -> str:
+def id_of(obj: Resource[Any] | str, argument: str) -> str:
     """The id of a resource or an id string, checked; the error names ``argument``."""
     value = obj.id if isinstance(obj, Resource) else obj
     if not isinstance(value, str) or not value.strip():
@@ -102,7 +110,9 @@ def id_of(obj: Resource | str, argument: str) -> str:
     return value
 
 
-def as_list(objs: Resource | str | Iterable[Resource | str], argument: str) -> list[Resource | str]:
+def as_list(
+    objs: Resource[Any] | str | Iterable[Resource[Any] | str], argument: str
+) -> list[Resource[Any] | str]:
     """One object or id, or several, as a non-empty list."""
     if isinstance(objs, (Resource, str)):
         return [objs]
@@ -116,7 +126,7 @@ def as_list(objs: Resource | str | Iterable[Resource | str], argument: str) -> l
     return items
 
 
-def ids_of(objs: Resource | str | Iterable[Resource | str], argument: str) -> list[str]:
+def ids_of(objs: Resource[Any] | str | Iterable[Resource[Any] | str], argument: str) -> list[str]:
     """Ids of one or several resources, in order, without duplicates; at least one."""
     return list(dict.fromkeys(id_of(obj, argument) for obj in as_list(objs, argument)))
 

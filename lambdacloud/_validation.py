@@ -49,11 +49,11 @@ def check_text(
     return value
 
 
-def check_tags(argument: str, tags: Any) -> list[dict[str, str]]:
-    """Tags as the API's ``[{"key", "value"}]`` list, from a ``dict[str, str]``."""
+def check_tags(argument: str, tags: Any) -> dict[str, str]:
+    """``tags`` as a new dict, if it is a mapping of keys and values the API accepts."""
     if not isinstance(tags, Mapping):
         raise ValidationError(argument, f"expected a dict of str to str, got {type(tags).__name__}")
-    entries = []
+    checked = {}
     for key, value in tags.items():
         check_text(f"{argument} key", key, max_length=TAG_KEY_MAX, pattern=TAG_KEY)
         if key.startswith(TAG_KEY_RESERVED_PREFIX):
@@ -61,9 +61,8 @@ def check_tags(argument: str, tags: Any) -> list[dict[str, str]]:
                 argument,
                 f"key {key!r}: keys starting with {TAG_KEY_RESERVED_PREFIX!r} are reserved",
             )
-        check_text(f"{argument}[{key!r}]", value, max_length=TAG_VALUE_MAX)
-        entries.append({"key": key, "value": value})
-    return entries
+        checked[key] = check_text(f"{argument}[{key!r}]", value, max_length=TAG_VALUE_MAX)
+    return checked
 
 
 def check_user_data(argument: str, value: Any) -> str:

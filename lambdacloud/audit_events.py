@@ -9,9 +9,9 @@ from typing import Any
 
 import attrs
 
-from lambdacloud._converter import parse_datetime
 from lambdacloud._display import Displayable, badge
 from lambdacloud._resource import ApiEnum, Manager, paginate
+from lambdacloud._timestamps import parse_datetime
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
 

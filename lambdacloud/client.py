@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import requests
+
 from lambdacloud import _clock
+from lambdacloud._api import Api
 from lambdacloud._clock import Clock, Sleep
 from lambdacloud._http.session import Session, Timeout
+from lambdacloud.audit_events import AuditEventManager
 from lambdacloud.errors import MissingAPIKeyError, ValidationError
-
-if TYPE_CHECKING:
-    import cattrs
-    import requests
-
-    from lambdacloud.audit_events import AuditEventManager
-    from lambdacloud.filesystems import FilesystemManager
-    from lambdacloud.firewall_rulesets import FirewallRulesetManager
-    from lambdacloud.firewalls import FirewallRuleManager
-    from lambdacloud.images import ImageManager
-    from lambdacloud.instance_types import InstanceTypeManager
-    from lambdacloud.instances import InstanceManager
-    from lambdacloud.regions import RegionManager
-    from lambdacloud.ssh_keys import SSHKeyManager
-    from lambdacloud.tickets import TicketManager
+from lambdacloud.filesystems import FilesystemManager
+from lambdacloud.firewall_rulesets import FirewallRulesetManager
+from lambdacloud.firewalls import FirewallRuleManager
+from lambdacloud.images import ImageManager
+from lambdacloud.instance_types import InstanceTypeManager
+from lambdacloud.instances import InstanceManager
+from lambdacloud.regions import RegionManager
+from lambdacloud.ssh_keys import SSHKeyManager
+from lambdacloud.tickets import TicketManager
 
 DEFAULT_BASE_URL = "https://cloud.lambda.ai"
 #: Seconds to connect, seconds to wait for each answer.
@@ -122,104 +119,46 @@ class Client:
         key = _find_api_key(api_key)
         if not isinstance(rate_limit, bool):
             raise ValidationError("rate_limit", f"expected True or False, got {rate_limit!r}")
-        self._clock: Clock = clock or _clock.monotonic
-        self._sleep: Sleep = sleep or _clock.sleep
-        self._session = Session(
+        clock = clock or _clock.monotonic
+        sleep = sleep or _clock.sleep
+        http = Session(
             api_key=key,
             base_url=_check_base_url(base_url),
             auth=_check_auth(auth),
             timeout=_check_timeout(timeout),
             max_retries=_check_max_retries(max_retries),
             http=session,
-            clock=self._clock,
-            sleep=self._sleep,
+            clock=clock,
+            sleep=sleep,
             rate_limit=rate_limit,
         )
         self._auth = auth
-
-    # The managers, and the models and cattrs behind them, are imported on first use:
-    # ``import lambdacloud`` and ``Client()`` stay about as cheap as ``import requests``.
-
-    @functools.cached_property
-    def instances(self) -> InstanceManager:
-        """Launch and manage instances: ``InstanceManager``."""
-        from lambdacloud.instances import InstanceManager
-
-        return InstanceManager(self)
-
-    @functools.cached_property
-    def instance_types(self) -> InstanceTypeManager:
-        """The machines on offer and their prices: ``InstanceTypeManager``."""
-        from lambdacloud.instance_types import InstanceTypeManager
-
-        return InstanceTypeManager(self)
-
-    @functools.cached_property
-    def regions(self) -> RegionManager:
-        """The regions of Lambda Cloud: ``RegionManager``."""
-        from lambdacloud.regions import RegionManager
-
-        return RegionManager(self)
-
-    @functools.cached_property
-    def ssh_keys(self) -> SSHKeyManager:
-        """The account's SSH keys: ``SSHKeyManager``."""
-        from lambdacloud.ssh_keys import SSHKeyManager
-
-        return SSHKeyManager(self)
-
-    @functools.cached_property
-    def filesystems(self) -> FilesystemManager:
-        """The account's filesystems: ``FilesystemManager``."""
-        from lambdacloud.filesystems import FilesystemManager
-
-        return FilesystemManager(self)
-
-    @functools.cached_property
-    def images(self) -> ImageManager:
-        """The images instances can be launched from: ``ImageManager``."""
-        from lambdacloud.images import ImageManager
-
-        return ImageManager(self)
-
-    @functools.cached_property
-    def firewall_rules(self) -> FirewallRuleManager:
-        """The legacy rules for every instance: ``FirewallRuleManager``."""
-        from lambdacloud.firewalls import FirewallRuleManager
-
-        return FirewallRuleManager(self)
-
-    @functools.cached_property
-    def firewall_rulesets(self) -> FirewallRulesetManager:
-        """The account's firewall rulesets: ``FirewallRulesetManager``."""
-        from lambdacloud.firewall_rulesets import FirewallRulesetManager
-
-        return FirewallRulesetManager(self)
-
-    @functools.cached_property
-    def audit_events(self) -> AuditEventManager:
-        """The account's audit log: ``AuditEventManager``."""
-        from lambdacloud.audit_events import AuditEventManager
-
-        return AuditEventManager(self)
-
-    @functools.cached_property
-    def tickets(self) -> TicketManager:
-        """Support tickets (a beta API): ``TicketManager``."""
-        from lambdacloud.tickets import TicketManager
-
-        return TicketManager(self)
-
-    @functools.cached_property
-    def _converter(self) -> cattrs.Converter:
-        from lambdacloud._converter import make_converter
-
-        return make_converter(client=self)
+        self._api = api = Api(http, clock=clock, sleep=sleep)
+        #: Launch and manage instances.
+        self.instances = InstanceManager(api)
+        #: The machines on offer and their prices.
+        self.instance_types = InstanceTypeManager(api)
+        #: The regions of Lambda Cloud.
+        self.regions = RegionManager(api)
+        #: The account's SSH keys.
+        self.ssh_keys = SSHKeyManager(api)
+        #: The account's filesystems.
+        self.filesystems = FilesystemManager(api)
+        #: The images instances can be launched from.
+        self.images = ImageManager(api)
+        #: The legacy inbound firewall rules, for every instance.
+        self.firewall_rules = FirewallRuleManager(api)
+        #: The account's firewall rulesets.
+        self.firewall_rulesets = FirewallRulesetManager(api)
+        #: The account's audit log.
+        self.audit_events = AuditEventManager(api)
+        #: Support tickets (a beta API) and their attachments.
+        self.tickets = TicketManager(api)
 
     @property
     def base_url(self) -> str:
         """The API's root URL."""
-        return self._session.base_url
+        return self._api.session.base_url
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, auth={self._auth!r})"
@@ -248,7 +187,7 @@ class Client:
 
         API: ``{method} /api/v1/{path}``, whichever you name.
         """
-        return self._session.request(method, path, params=params, json_body=json)
+        return self._api.request(method, path, params=params, json_body=json)
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a session passed in).
@@ -257,7 +196,7 @@ class Client:
 
         API: none.
         """
-        self._session.close()
+        self._api.session.close()
 
     def __enter__(self) -> Client:
         return self

@@ -8,10 +8,7 @@ request is sent is ``ValidationError``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lambdacloud.instances import Instance
+from typing import Any
 
 
 class LambdaCloudError(Exception):
@@ -215,11 +212,12 @@ class WaitError(LambdaCloudError):
     """A wait for an instance status did not succeed.
 
     Attributes:
-        instance: The instance as last seen (for several instances, the first that failed).
-        instances: Every awaited instance as last seen.
+        instance: The ``Instance`` as last seen (for several, the first that failed).
+        instances: Every awaited ``Instance`` as last seen.
     """
 
-    def __init__(self, message: str, *, instances: list[Instance]) -> None:
+    # Typed loosely: errors sit below the instance objects, which import them.
+    def __init__(self, message: str, *, instances: list[Any]) -> None:
         super().__init__(message)
         self.instances = instances
         self.instance = instances[0] if instances else None

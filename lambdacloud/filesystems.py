@@ -6,6 +6,7 @@ from datetime import datetime
 
 import attrs
 
+from lambdacloud._api import Api
 from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
 from lambdacloud._validation import FILESYSTEM_NAME, check_text
@@ -56,7 +57,7 @@ class FilesystemMount(Displayable):
 
 
 @attrs.define(eq=False, kw_only=True)
-class Filesystem(Resource):
+class Filesystem(Resource["FilesystemManager"]):
     """A filesystem in one region.
 
     Attributes:
@@ -90,25 +91,23 @@ class Filesystem(Resource):
 
         API: ``GET /api/v1/file-systems``
         """
-        for filesystem in self._bound_client().filesystems.list():
+        for filesystem in self._bound().list():
             if filesystem.id == self.id:
                 return self._replace_state(filesystem)
         raise NotFoundError(f"Filesystem {self.id} no longer exists")
 
     def delete(self) -> None:
-        """Delete this filesystem and everything on it.
-
-        Raises:
-            FilesystemInUseError: An instance has it mounted.
-            LambdaCloudError: The request failed.
-
-        API: ``DELETE /api/v1/filesystems/{id}``
-        """
-        self._bound_client().filesystems.delete(self)
+        """Delete this filesystem and everything on it: ``FilesystemManager.delete()``
+        documents it."""
+        self._bound().delete(self)
 
 
 class FilesystemManager(Manager):
     """``client.filesystems``: the account's filesystems."""
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        api.serve(Filesystem, self)
 
     def list(self) -> ResourceList[Filesystem]:
         """List the account's filesystems in every region.

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from lambdacloud._api import Api
 from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
@@ -19,7 +20,7 @@ GLOBAL_ID = "global"
 
 
 @attrs.define(eq=False, kw_only=True)
-class FirewallRuleset(Resource):
+class FirewallRuleset(Resource["FirewallRulesetManager"]):
     """A named set of inbound rules in one region, attached to instances at launch.
 
     Attributes:
@@ -49,43 +50,22 @@ class FirewallRuleset(Resource):
 
         API: ``GET /api/v1/firewall-rulesets/{id}``
         """
-        return self._replace_state(self._bound_client().firewall_rulesets.get(self))
+        return self._replace_state(self._bound().get(self))
 
     def update(
         self, *, name: str | None = None, rules: Iterable[FirewallRule] | None = None
     ) -> FirewallRuleset:
-        """Rename the ruleset and/or replace its rules.
-
-        Args:
-            name: The new name (at most 64 characters).
-            rules: The complete new list of rules.
-
-        Returns:
-            This ruleset, updated in place.
-
-        Raises:
-            ValidationError: Neither argument given, or one is malformed.
-            LambdaCloudError: The request failed.
-
-        API: ``PATCH /api/v1/firewall-rulesets/{id}``
-        """
-        client = self._bound_client()
-        return self._replace_state(client.firewall_rulesets.update(self, name=name, rules=rules))
+        """Rename the ruleset and/or replace its rules, updating this object in place:
+        ``FirewallRulesetManager.update()`` documents it."""
+        return self._replace_state(self._bound().update(self, name=name, rules=rules))
 
     def delete(self) -> None:
-        """Delete the ruleset.
-
-        Raises:
-            FirewallRulesetInUseError: Instances still use it; terminate them first.
-            LambdaCloudError: The request failed.
-
-        API: ``DELETE /api/v1/firewall-rulesets/{id}``
-        """
-        self._bound_client().firewall_rulesets.delete(self)
+        """Delete the ruleset: ``FirewallRulesetManager.delete()`` documents it."""
+        self._bound().delete(self)
 
 
 @attrs.define(eq=False, kw_only=True)
-class GlobalFirewallRuleset(Resource):
+class GlobalFirewallRuleset(Resource["FirewallRulesetManager"]):
     """The account's global ruleset: rules that apply in every region. Its id is ``global``.
 
     Attributes:
@@ -108,7 +88,7 @@ class GlobalFirewallRuleset(Resource):
 
         API: ``GET /api/v1/firewall-rulesets/global``
         """
-        return self._replace_state(self._bound_client().firewall_rulesets.get_global())
+        return self._replace_state(self._bound().get_global())
 
     def update(self, *, rules: Iterable[FirewallRule]) -> GlobalFirewallRuleset:
         """Replace the global rules.
@@ -125,12 +105,16 @@ class GlobalFirewallRuleset(Resource):
 
         API: ``PATCH /api/v1/firewall-rulesets/global``
         """
-        client = self._bound_client()
-        return self._replace_state(client.firewall_rulesets.update_global(rules))
+        return self._replace_state(self._bound().update_global(rules=rules))
 
 
 class FirewallRulesetManager(Manager):
     """``client.firewall_rulesets``: the account's firewall rulesets."""
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        api.serve(FirewallRuleset, self)
+        api.serve(GlobalFirewallRuleset, self)
 
     def list(self) -> ResourceList[FirewallRuleset]:
         """List the firewall rulesets (without the global one).

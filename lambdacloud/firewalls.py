@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from lambdacloud._converter import PORT_RANGE, api_shape, to_api
 from lambdacloud._display import Displayable, ResourceList
 from lambdacloud._resource import ApiEnum, Manager
 from lambdacloud.errors import ValidationError
@@ -82,7 +83,8 @@ class FirewallRule(Displayable):
 
     Checked when built: ICMP rules take no port range, the others need one (one port
     ``22`` is the range ``(22, 22)``); the source is an IPv4 network in CIDR notation
-    (``1.2.3.4`` means ``1.2.3.4/32``). A bad rule raises ``ValidationError``.
+    (``1.2.3.4`` means ``1.2.3.4/32``). A bad rule raises ``ValidationError``. Rules the API
+    returns are kept as it sent them, even where they break today's rules (an IPv6 source).
 
     Attributes:
         protocol: ``tcp``, ``udp``, ``icmp`` or ``all``.
@@ -92,7 +94,9 @@ class FirewallRule(Displayable):
     """
 
     protocol: NetworkProtocol | str = attrs.field(converter=_protocol)
-    port_range: tuple[int, int] | None = attrs.field(default=None, converter=_port_range)
+    port_range: tuple[int, int] | None = attrs.field(
+        default=None, converter=_port_range, metadata=api_shape(PORT_RANGE)
+    )
     source_network: str = attrs.field(default=ANYWHERE, validator=_check_source)
     description: str = attrs.field(default="", validator=_check_description)
 
@@ -103,36 +107,6 @@ class FirewallRule(Displayable):
             self.port_range is None
         ):
             raise ValidationError("port_range", f"{self.protocol} rules need a port range")
-
-    @classmethod
-    def _from_api(cls, data: Any) -> FirewallRule:
-        """A rule as the server sent it, kept even where it breaks today's rules (IPv6, say)."""
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a firewall rule object, got {type(data).__name__}")
-        protocol, source = data["protocol"], data["source_network"]
-        description = data.get("description", "")
-        ports = data.get("port_range")
-        if not isinstance(protocol, str) or not isinstance(source, str):
-            raise TypeError("protocol and source_network must be strings")
-        if not isinstance(description, str):
-            raise TypeError("description must be a string")
-        if ports is not None:
-            if not (
-                isinstance(ports, list)
-                and len(ports) == 2
-                and all(type(port) is int for port in ports)
-            ):
-                raise TypeError("port_range must be [first, last], two integers")
-            ports = (ports[0], ports[1])
-        rule = object.__new__(cls)
-        for name, value in (
-            ("protocol", _api_protocol(protocol)),
-            ("port_range", ports),
-            ("source_network", source),
-            ("description", description),
-        ):
-            object.__setattr__(rule, name, value)
-        return rule
 
     def _display_label(self) -> str:
         ports = self.port_range
@@ -154,11 +128,7 @@ class FirewallRule(Displayable):
 
         API: none.
         """
-        body: dict[str, Any] = {"protocol": str(self.protocol)}
-        if self.port_range is not None:
-            body["port_range"] = list(self.port_range)
-        body["source_network"] = self.source_network
-        body["description"] = self.description
+        body: dict[str, Any] = to_api(self)
         return body
 
 

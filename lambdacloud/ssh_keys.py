@@ -7,14 +7,16 @@ from pathlib import Path
 
 import attrs
 
-from lambdacloud._display import HIDDEN, SECRET, ResourceList
+from lambdacloud._api import Api
+from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, id_of, path_segment
+from lambdacloud._secrets import secret
 from lambdacloud._validation import check_text
 from lambdacloud.errors import NotFoundError
 
 
 @attrs.define(eq=False, kw_only=True)
-class SSHKey(Resource):
+class SSHKey(Resource["SSHKeyManager"]):
     """A public SSH key in the account.
 
     Attributes:
@@ -38,20 +40,14 @@ class SSHKey(Resource):
 
         API: ``GET /api/v1/ssh-keys``
         """
-        for key in self._bound_client().ssh_keys.list():
+        for key in self._bound().list():
             if key.id == self.id:
                 return self._replace_state(key)
         raise NotFoundError(f"SSH key {self.id} no longer exists")
 
     def delete(self) -> None:
-        """Delete this key from the account.
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``DELETE /api/v1/ssh-keys/{id}``
-        """
-        self._bound_client().ssh_keys.delete(self)
+        """Delete this key from the account: ``SSHKeyManager.delete()`` documents it."""
+        self._bound().delete(self)
 
 
 @attrs.define(eq=False, kw_only=True)
@@ -64,7 +60,7 @@ class GeneratedSSHKey(SSHKey):
         private_key: The private key in PEM format.
     """
 
-    private_key: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
+    private_key: str = attrs.field(repr=False, metadata=secret())
 
     def save_private_key(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the private key to a file only the current user can read (mode 0600).
@@ -94,6 +90,10 @@ class GeneratedSSHKey(SSHKey):
 
 class SSHKeyManager(Manager):
     """``client.ssh_keys``: the account's SSH keys."""
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        api.serve(SSHKey, self)
 
     def list(self) -> ResourceList[SSHKey]:
         """List the account's SSH keys.

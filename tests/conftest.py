@@ -12,7 +12,6 @@ import pytest
 import responses
 
 from lambdacloud import Client
-from lambdacloud._converter import make_converter
 from lambdacloud._http import retry
 
 from . import secret_watch
@@ -131,7 +130,7 @@ def client(fake_time: FakeTime) -> Iterator[Client]:
     with Client(
         api_key=API_KEY, clock=fake_time.clock, sleep=fake_time.sleep, rate_limit=False
     ) as client:
-        client._converter = make_converter(client=client, strict=True)
+        client._api.converter = client._api.make_converter(strict=True)
         yield client
 
 

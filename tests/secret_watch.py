@@ -5,7 +5,7 @@ collected as they appear: API keys given to clients (and their Basic-auth token)
 ``user_data`` given to launches, and (except in the contract tier, whose answers are random)
 ``jupyter_token`` and generated private keys in parsed objects. Each is watched in every
 spelling an echo may take (raw, JSON-, HTML- and URL-escaped; see
-``lambdacloud._redaction.spellings``).
+``lambdacloud._secrets.spellings``).
 
 At the end of the test no spelling of any secret may appear in:
 
@@ -27,12 +27,12 @@ from typing import Any
 
 import pytest
 
-from lambdacloud import _converter, _launch, _redaction, _resource, _validation, client, errors
-from lambdacloud.instances import Instance
+from lambdacloud import _api, _converter, _secrets, client, errors
+from lambdacloud.instances import Instance, launch
 from lambdacloud.ssh_keys import GeneratedSSHKey
 
-#: Shorter values are not secrets worth the name (the library redacts from the same length).
-MIN_SECRET = _redaction.MIN_RUN
+#: Shorter values are not secrets worth the name (the library masks from the same length).
+MIN_SECRET = _secrets.MIN_RUN
 #: Characters of context shown either side of a leak.
 CONTEXT = 40
 
@@ -61,7 +61,7 @@ class SecretWatch(logging.Handler):
 
     def secret(self, value: Any, what: str) -> None:
         if isinstance(value, str) and len(value) >= MIN_SECRET:
-            for spelling in _redaction.spellings(value):
+            for spelling in _secrets.spellings(value):
                 if len(spelling) >= MIN_SECRET:
                     self.spellings.setdefault(spelling, what)
 
@@ -141,7 +141,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *, response_secrets: bool = True) -
         watch.api_key(key)
         return key
 
-    check_user_data = _validation.check_user_data
+    check_user_data = launch.check_user_data
 
     def checking(argument: str, value: Any) -> str:
         watch.secret(value, "user_data")
@@ -170,8 +170,8 @@ def install(monkeypatch: pytest.MonkeyPatch, *, response_secrets: bool = True) -
         watch.exceptions.append(exc_info[1])
 
     monkeypatch.setattr(client, "_find_api_key", finding)
-    monkeypatch.setattr(_launch, "check_user_data", checking)
-    monkeypatch.setattr(_resource, "structure", structuring)
+    monkeypatch.setattr(launch, "check_user_data", checking)
+    monkeypatch.setattr(_api._converter, "structure", structuring)
     monkeypatch.setattr(errors.LambdaCloudError, "__init__", recording)
     monkeypatch.setattr(pytest.ExceptionInfo, "fill_unfilled", filling)
     return watch

@@ -170,7 +170,7 @@ class TestSession:
     ) -> None:
         closed = []
         with Client(api_key="abc") as client:
-            monkeypatch.setattr(client._session.http, "close", lambda: closed.append(True))
+            monkeypatch.setattr(client._api.session.http, "close", lambda: closed.append(True))
         assert closed == [True]
 
     def test_user_agent_names_the_library(self, client: Client, mocked: Any) -> None:
@@ -182,7 +182,7 @@ class TestSession:
 def test_repr_shows_the_url_but_not_the_key(client: Client) -> None:
     assert "cloud.lambda.ai" in repr(client)
     assert API_KEY not in repr(client)
-    assert API_KEY not in repr(client._session)
+    assert API_KEY not in repr(client._api.session)
 
 
 def test_raw_request_returns_the_unwrapped_data(client: Client, mocked: Any) -> None:

@@ -121,7 +121,7 @@ def answering(client: Client, payload: Any) -> None:
             return payload
         return payload.get("data") if isinstance(payload, dict) else payload
 
-    client._session.request = request  # type: ignore[method-assign]
+    client._api.session.request = request  # type: ignore[method-assign]
 
 
 def call(operation: tuple[str, str], payload: Any) -> None:

@@ -1,6 +1,7 @@
 """Every public method says what it does, its arguments, what it returns, what it raises and
 which endpoint it calls (``API: none`` when it sends nothing) — the API reference is built
-from these docstrings."""
+from these docstrings. A method that only delegates to a manager's method is documented
+once, there: its own docstring is a summary naming that method (``InstanceManager.terminate()``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ SECTION = re.compile(r"^(Args|Returns|Raises|Yields):\s*$", re.MULTILINE)
 ENDPOINT = re.compile(
     r"^API: (none\b.*|``(GET|POST|PUT|PATCH|DELETE|\{method\}) /api/v1/\S*``.*)$", re.MULTILINE
 )
+#: The manager method a delegating method names in its summary.
+DELEGATE = re.compile(r"``(\w+Manager)\.(\w+)\(\)``")
 
 
 def public_methods() -> Iterator[tuple[str, Callable[..., Any]]]:
@@ -81,12 +84,34 @@ def test_the_public_methods_are_found() -> None:
     assert len(METHODS) > 70
 
 
+def delegate_of(function: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The manager method a delegating method's summary names, if it names one."""
+    doc = inspect.getdoc(function) or ""
+    summary = doc.split("\n\n", 1)[0]
+    named = DELEGATE.search(summary)
+    if named is None or named.group(1) == function.__qualname__.split(".")[0]:
+        return None
+    manager = getattr(lambdacloud, named.group(1))
+    delegate: Callable[..., Any] = getattr(manager, named.group(2))
+    return delegate
+
+
+def test_delegating_methods_are_found() -> None:
+    assert delegate_of(METHODS["lambdacloud.Instance.terminate"]) is not None
+    assert delegate_of(METHODS["lambdacloud.InstanceManager.terminate"]) is None
+
+
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_public_method_is_documented_in_full(name: str) -> None:
     function = METHODS[name]
     doc = inspect.getdoc(function) or ""
     summary = doc.split("\n", 1)[0].strip()
     assert summary, f"{name}: no summary line"
+    delegate = delegate_of(function)
+    if delegate is not None:
+        # Documented once, where it is done: every argument is the manager's to describe.
+        assert set(parameters(function)) <= set(parameters(delegate)), name
+        return
     found = sections(doc)
     endpoint = ENDPOINT.search(doc)
     assert endpoint, f"{name}: no 'API: ``METHOD /api/v1/...``' line (or 'API: none')"

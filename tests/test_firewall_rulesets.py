@@ -57,7 +57,7 @@ def test_create(client: Client, mocked: responses.RequestsMock) -> None:
     mocked.post(URL, json=load("firewall_ruleset"), match=[matchers.json_params_matcher(body)])
     ruleset = client.firewall_rulesets.create("web-servers", Region("us-east-1"), [HTTPS])
     assert ruleset.id == RULESET_ID
-    assert ruleset._client is client
+    assert ruleset._manager is client.firewall_rulesets
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from lambdacloud import (
     NetworkProtocol,
     ValidationError,
 )
-from lambdacloud._converter import structure
+from lambdacloud._converter import make_converter, structure
 from lambdacloud.firewalls import merge_rules
 
 from .conftest import API, load
@@ -76,12 +76,12 @@ class TestRule:
     def test_server_ports_must_be_integers(self, ports: list[Any]) -> None:
         data = {"protocol": "tcp", "port_range": ports, "source_network": "0.0.0.0/0"}
         with pytest.raises(MalformedResponseError):
-            structure(Client(api_key="k")._converter, data, FirewallRule, "a rule")
+            structure(Client(api_key="k")._api.converter, data, FirewallRule, "a rule")
 
     def test_rules_from_the_server_are_kept_even_if_unusual(self) -> None:
         client = Client(api_key="k")
         data = {"protocol": "sctp", "port_range": [1, 2], "source_network": "2001:db8::/32"}
-        rule = client._converter.structure(data, FirewallRule)
+        rule = client._api.converter.structure(data, FirewallRule)
         assert (rule.protocol, rule.port_range, rule.source_network) == (
             "sctp",
             (1, 2),
@@ -276,7 +276,7 @@ def server_rule(protocol: str, ports: list[int] | None, text: str) -> FirewallRu
     }
     if ports is not None:
         data["port_range"] = ports
-    return FirewallRule._from_api(data)
+    return structure(make_converter(), data, FirewallRule, "a firewall rule")
 
 
 def test_rules_that_cannot_merge_are_kept_in_place() -> None:

@@ -82,7 +82,7 @@ class TestRead:
         mocked.get(INSTANCE_URL, json=load("instance_active"))
         instance = client.instances.get(INSTANCE_ID)
         assert instance.name == "training-node-1"
-        assert instance._client is client
+        assert instance._manager is client.instances
 
     def test_ids_are_escaped_in_paths(self, client: Client, mocked: responses.RequestsMock) -> None:
         mocked.get(f"{API}/instances/..%2Fssh-keys", json=load("instance_active"))
@@ -229,7 +229,7 @@ class TestLaunch:
     def test_every_option_is_sent_in_the_documented_shape(
         self, client: Client, mocked: responses.RequestsMock
     ) -> None:
-        filesystem = client._converter.structure(load("filesystems")["data"][0], Filesystem)
+        filesystem = client._api.converter.structure(load("filesystems")["data"][0], Filesystem)
         expect_launch(
             mocked,
             {
@@ -311,7 +311,7 @@ class TestLaunch:
     def test_region_none_follows_the_filesystems(
         self, client: Client, mocked: responses.RequestsMock, argument: str
     ) -> None:
-        filesystem = client._converter.structure(load("filesystems")["data"][0], Filesystem)
+        filesystem = client._api.converter.structure(load("filesystems")["data"][0], Filesystem)
         if argument == "filesystems":
             options: dict[str, Any] = {"filesystems": [filesystem]}
             sent: dict[str, Any] = {"file_system_names": ["shared-data"]}
@@ -334,7 +334,8 @@ class TestLaunch:
         self, client: Client, mocked: responses.RequestsMock
     ) -> None:
         east, west = (
-            client._converter.structure(data, Filesystem) for data in load("filesystems")["data"]
+            client._api.converter.structure(data, Filesystem)
+            for data in load("filesystems")["data"]
         )
         with pytest.raises(ValidationError, match="filesystems"):
             client.instances.launch("gpu_1x_a10", ssh_key="k", filesystems=[east, west])
@@ -342,7 +343,7 @@ class TestLaunch:
             client.instances.launch(
                 "gpu_1x_a10", ssh_key="k", region="us-west-1", filesystem_mounts={east: "/data/x"}
             )
-        ruleset = client._converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
+        ruleset = client._api.converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
         assert ruleset.region.name == "us-east-1"
         with pytest.raises(ValidationError, match="region"):
             client.instances.launch(
@@ -357,7 +358,7 @@ class TestLaunch:
     def test_region_none_follows_the_firewall_rulesets(
         self, client: Client, mocked: responses.RequestsMock
     ) -> None:
-        ruleset = client._converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
+        ruleset = client._api.converter.structure(load("firewall_ruleset")["data"], FirewallRuleset)
         mocked.get(f"{API}/instance-types", json=load("instance_types"))
         expect_launch(
             mocked,

@@ -136,7 +136,7 @@ class TestDeadlines:
         mocked.get(f"{API}/regions", status=429, headers={"Retry-After": "60"}, body="")
         client = paced_client(fake_time)
         with pytest.raises(RateLimitError):
-            client._session.request("GET", "/regions", deadline=fake_time.now + 5.0)
+            client._api.session.request("GET", "/regions", deadline=fake_time.now + 5.0)
         assert fake_time.sleeps == []
         assert len(mocked.calls) == 1
 
@@ -146,7 +146,7 @@ class TestDeadlines:
         mocked.get(f"{API}/regions", status=503, body="")
         client = paced_client(fake_time)
         with pytest.raises(Exception, match="503"):
-            client._session.request("GET", "/regions", deadline=fake_time.now + 2.0)
+            client._api.session.request("GET", "/regions", deadline=fake_time.now + 2.0)
         assert sum(fake_time.sleeps) <= 2.0
         assert fake_time.sleeps == [0.5, 1.0]
 
@@ -158,11 +158,11 @@ class TestDeadlines:
         for _ in range(REQUEST_BURST):
             client.regions.list()
         with pytest.raises(APITimeoutError) as raised:
-            client._session.request("GET", "/regions", deadline=fake_time.now + 0.5)
+            client._api.session.request("GET", "/regions", deadline=fake_time.now + 0.5)
         assert raised.value.request_sent is False
         assert len(mocked.calls) == REQUEST_BURST
 
     def test_each_attempt_gets_at_most_the_time_left(self, fake_time: FakeTime) -> None:
         client = Client(api_key=API_KEY, clock=fake_time.clock, timeout=(10.0, 60.0))
-        assert client._session._timeout(fake_time.now + 5.0) == (5.0, 5.0)
-        assert client._session._timeout(None) == (10.0, 60.0)
+        assert client._api.session._timeout(fake_time.now + 5.0) == (5.0, 5.0)
+        assert client._api.session._timeout(None) == (10.0, 60.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import io
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ from lambdacloud import (
     SSHKey,
     Ticket,
 )
-from lambdacloud._converter import make_converter
 from lambdacloud._display import Displayable
 from lambdacloud._resource import Resource
 
@@ -95,16 +93,17 @@ def test_manager_signatures_match_the_design() -> None:
     assert "timeout" in inspect.signature(Instance.wait_until_active).parameters
 
 
-# Every public method of every resource, the manager call it must delegate to, and the
-# position of the resource among that call's arguments (None: not passed, e.g. a listing).
-# A None entry marks a method that works locally without the network.
-DELEGATION: dict[tuple[type[Resource], str], tuple[str, str, int | None] | None] = {
+# Every public method of every resource, the manager call it must delegate to (a path of
+# attributes below the client), and the position of the resource among that call's
+# arguments (None: not passed, e.g. a listing). A None entry marks a method that works
+# locally without the network.
+DELEGATION: dict[tuple[type[Resource[Any]], str], tuple[str, str, int | None] | None] = {
     (Instance, "refresh"): ("instances", "get", 0),
     (Instance, "update"): ("instances", "update", 0),
     (Instance, "restart"): ("instances", "restart", 0),
     (Instance, "terminate"): ("instances", "terminate", 0),
     (Instance, "wait_for_status"): ("instances", "wait_for_status", 0),
-    (Instance, "wait_until_active"): ("instances", "wait_for_status", 0),
+    (Instance, "wait_until_active"): ("instances", "wait_until_active", 0),
     (SSHKey, "refresh"): ("ssh_keys", "list", None),
     (SSHKey, "delete"): ("ssh_keys", "delete", 0),
     (GeneratedSSHKey, "refresh"): ("ssh_keys", "list", None),
@@ -120,22 +119,19 @@ DELEGATION: dict[tuple[type[Resource], str], tuple[str, str, int | None] | None]
     (GlobalFirewallRuleset, "update"): ("firewall_rulesets", "update_global", None),
     (Ticket, "refresh"): ("tickets", "get", 0),
     (Ticket, "update"): ("tickets", "update", 0),
-    (Ticket, "list_attachments"): ("tickets", "list_attachments", 0),
-    (Ticket, "attach"): ("tickets", "attach", 0),
-    (Attachment, "download_url"): ("tickets", "attachment_download_url", 1),
-    (Attachment, "delete"): ("tickets", "delete_attachment", 1),
+    (Ticket, "list_attachments"): ("tickets.attachments", "list", 0),
+    (Ticket, "attach"): ("tickets.attachments", "attach", 0),
+    (Attachment, "download_url"): ("tickets.attachments", "download_url", 1),
+    (Attachment, "delete"): ("tickets.attachments", "delete", 1),
 }
 
-ARGUMENTS: dict[tuple[type[Resource], str], tuple[Any, ...]] = {
+#: Positional arguments a call needs (besides the resource).
+ARGUMENTS: dict[tuple[type[Resource[Any]], str], tuple[Any, ...]] = {
     (Instance, "wait_for_status"): ("active",),
     (Ticket, "attach"): (io.BytesIO(b"x"),),
 }
-KEYWORDS: dict[tuple[type[Resource], str], dict[str, Any]] = {
-    (GlobalFirewallRuleset, "update"): {"rules": []},
-    (FirewallRuleset, "update"): {"name": "n"},
-}
-RETURNS_LIST = {"restart", "terminate", "wait_for_status", "list", "list_attachments"}
-RETURNS_NONE = {"delete", "delete_attachment", "attachment_download_url"}
+RETURNS_LIST = {"restart", "terminate", "wait_for_status", "wait_until_active", "list"}
+RETURNS_NONE = {"delete", "download_url"}
 
 
 def public_methods(cls: type) -> set[str]:
@@ -147,9 +143,9 @@ def public_methods(cls: type) -> set[str]:
     }
 
 
-def resource_classes() -> list[type[Resource]]:
-    found: list[type[Resource]] = []
-    pending: list[type[Resource]] = [Resource]
+def resource_classes() -> list[type[Resource[Any]]]:
+    found: list[type[Resource[Any]]] = []
+    pending: list[type[Resource[Any]]] = [Resource]
     while pending:
         for sub in pending.pop().__subclasses__():
             # attrs replaces each slotted class; the original lingers until collected
@@ -160,12 +156,14 @@ def resource_classes() -> list[type[Resource]]:
 
 
 @pytest.mark.parametrize("cls", resource_classes(), ids=lambda cls: cls.__name__)
-def test_every_public_resource_method_is_in_the_delegation_table(cls: type[Resource]) -> None:
+def test_every_public_resource_method_is_in_the_delegation_table(
+    cls: type[Resource[Any]],
+) -> None:
     listed = {method for (owner, method) in DELEGATION if owner is cls}
     assert public_methods(cls) == listed
 
 
-def make(cls: type[Resource], client: Client) -> Resource:
+def make(cls: type[Resource[Any]], client: Client) -> Resource[Any]:
     data = {
         Instance: instance_data(),
         SSHKey: load("ssh_keys")["data"][0],
@@ -176,8 +174,16 @@ def make(cls: type[Resource], client: Client) -> Resource:
         Ticket: load("ticket")["data"],
         Attachment: load("attachment")["data"],
     }[cls]
-    resource: Resource = client._converter.structure(data, cls)
+    resource: Resource[Any] = client._api.converter.structure(data, cls)
     return resource
+
+
+def keywords_of(method: Any) -> list[str]:
+    return [
+        name
+        for name, parameter in inspect.signature(method).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY
+    ]
 
 
 @pytest.mark.parametrize(
@@ -185,34 +191,45 @@ def make(cls: type[Resource], client: Client) -> Resource:
     [key for key, target in DELEGATION.items() if target is not None],
     ids=lambda value: getattr(value, "__name__", value),
 )
-def test_resource_methods_delegate_to_their_manager(
-    monkeypatch: pytest.MonkeyPatch, cls: type[Resource], method: str
+def test_resource_methods_delegate_to_their_manager_with_every_argument(
+    monkeypatch: pytest.MonkeyPatch, cls: type[Resource[Any]], method: str
 ) -> None:
     client = Client(api_key=API_KEY)
-    client._converter = make_converter(client=client, strict=True)
+    client._api.converter = client._api.make_converter(strict=True)
     resource = make(cls, client)
     target = DELEGATION[(cls, method)]
     assert target is not None
-    manager_name, manager_method, position = target
-    calls: list[tuple[Any, ...]] = []
+    manager_path, manager_method, position = target
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
     def record(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
+        calls.append((args, kwargs))
         if manager_method in RETURNS_LIST:
             return [resource]
-        if manager_method in RETURNS_NONE or (manager_name, manager_method) == (
+        if manager_method in RETURNS_NONE or (manager_path, manager_method) == (
             "tickets",
             "update",
         ):
             return None
         return resource
 
-    monkeypatch.setattr(getattr(client, manager_name), manager_method, record)
+    manager: Any = client
+    for name in manager_path.split("."):
+        manager = getattr(manager, name)
+    monkeypatch.setattr(manager, manager_method, record)
     key = (cls, method)
-    getattr(resource, method)(*ARGUMENTS.get(key, ()), **KEYWORDS.get(key, {}))
+    bound = getattr(resource, method)
+    # Every keyword the resource method takes must reach the manager, unchanged.
+    sentinels = {name: object() for name in keywords_of(bound)}
+    bound(*ARGUMENTS.get(key, ()), **sentinels)
     assert len(calls) == 1
+    args, kwargs = calls[0]
     if position is not None:
-        assert calls[0][position] is resource
+        assert args[position] is resource
+    for name, sentinel in sentinels.items():
+        assert kwargs.get(name) is sentinel, f"{cls.__name__}.{method} dropped {name}="
+    accepted = inspect.signature(getattr(type(manager), manager_method)).parameters
+    assert set(sentinels) <= set(accepted)
 
 
 def test_unbound_resource_says_so() -> None:
@@ -234,28 +251,12 @@ def loaded_after(statement: str) -> set[str]:
     return {name.split(".")[0] for name in run.stdout.split()}
 
 
-HEAVY = {"attrs", "attr", "cattrs", "tenacity"}
-
-
-def test_importing_the_package_loads_no_dependency() -> None:
-    loaded = loaded_after("import lambdacloud; lambdacloud.LambdaCloudError")
-    assert not loaded & (HEAVY | {"requests", "urllib3"})
-
-
-def test_a_client_loads_the_models_on_first_use() -> None:
-    assert not loaded_after("from lambdacloud import Client; Client()") & (HEAVY - {"tenacity"})
-    with socket.socket() as probe:  # a port nothing listens on: the call fails at once
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    first_call = loaded_after(
-        "from lambdacloud import Client, APIConnectionError\n"
-        f"client = Client(base_url='http://127.0.0.1:{port}', max_retries=0)\n"
-        "try:\n"
-        "    client.regions.list()\n"
-        "except APIConnectionError:\n"
-        "    pass\n"
-    )
-    assert first_call >= HEAVY
+def test_importing_the_package_is_plain_and_eager() -> None:
+    loaded = loaded_after("import lambdacloud")
+    assert {"requests", "attrs", "cattrs", "tenacity"} <= loaded
+    assert not hasattr(lambdacloud, "__getattr__")
+    for name in lambdacloud.__all__:
+        assert name in vars(lambdacloud), name
 
 
 def test_unknown_names_are_attribute_errors_and_dir_lists_the_public_ones() -> None:

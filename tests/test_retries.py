@@ -321,14 +321,14 @@ class TestLaunchSpacing:
         mocked.post(LAUNCH, json=load("launched"))
         mocked.get(f"{API}/instances/{INSTANCE_ID}", json=load("instance_booting"))
         sent: list[float] = []
-        original = client._session._api_call
+        original = client._api.session._api_call
 
         def recording_send(*args: Any) -> Any:
             if args[1].endswith("/launch"):
                 sent.append(clock.now)
             return original(*args)
 
-        client._session._api_call = recording_send  # type: ignore[method-assign]
+        client._api.session._api_call = recording_send  # type: ignore[method-assign]
         threads = [threading.Thread(target=launch, args=(client,)) for _ in range(4)]
         for thread in threads:
             thread.start()

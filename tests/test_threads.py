@@ -51,7 +51,7 @@ def test_one_client_from_eight_threads() -> None:
         cloud.set_capacity("gpu_1x_a10", "us-west-1", THREADS * LAUNCHES_PER_THREAD)
         with cloud.client() as client:
             # The launch slot each launch was given, recorded as the pacer hands it out.
-            pacer = client._session._launch_pacer
+            pacer = client._api.session._launch_pacer
             hand_out = pacer.wait
             slots: list[float] = []
 

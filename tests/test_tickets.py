@@ -132,7 +132,7 @@ class TestTickets:
         assert ticket.subject == body["subject"]
         assert ticket.status == "open"
         assert ticket.comments == []
-        assert ticket._client is client
+        assert ticket._manager is client.tickets
 
     def test_create_a_service_request(self, client: Client, mocked: responses.RequestsMock) -> None:
         body = {"subject": "Quota", "description": "More H100s please.", "type": "service_request"}

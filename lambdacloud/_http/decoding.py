@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from lambdacloud._http.retry import parse_retry_after
-from lambdacloud._redaction import redact
+from lambdacloud._secrets import mask
 from lambdacloud.errors import (
     LambdaCloudError,
     MalformedResponseError,
@@ -126,7 +126,7 @@ def unwrap(
 def excerpt(body: bytes, hidden: tuple[str, ...]) -> str:
     """The start of a body, on one line, without secrets, at most 200 characters."""
     text = " ".join(body[: EXCERPT_LENGTH * 8].decode("utf-8", "replace").split())
-    text = redact(text, hidden)
+    text = mask(text, hidden)
     if len(text) > EXCERPT_LENGTH:
         text = text[:EXCERPT_LENGTH] + "…"
     return text
@@ -134,9 +134,9 @@ def excerpt(body: bytes, hidden: tuple[str, ...]) -> str:
 
 def scrub(error: LambdaCloudError, hidden: tuple[str, ...]) -> None:
     """Remove the credentials and a request's secrets from what a server said back."""
-    error.message = redact(error.message, hidden)
+    error.message = mask(error.message, hidden)
     if error.suggestion:
-        error.suggestion = redact(error.suggestion, hidden)
+        error.suggestion = mask(error.suggestion, hidden)
     error.args = (error.message,)
 
 

@@ -29,7 +29,7 @@ from lambdacloud._clock import Clock, Sleep
 from lambdacloud._http import decoding, retry
 from lambdacloud._http.failures import connection_error, host_of
 from lambdacloud._http.pacing import LAUNCH_INTERVAL, REQUEST_BURST, REQUEST_INTERVAL, Pacer
-from lambdacloud._redaction import redact
+from lambdacloud._secrets import mask
 from lambdacloud._version import __version__
 from lambdacloud.errors import (
     APIConnectionError,
@@ -337,7 +337,7 @@ class Session:
             try:
                 status, headers, answer = self._exchange(request, what, self.timeout)
             except LambdaCloudError as error:
-                error.message = redact(error.message, hidden)
+                error.message = mask(error.message, hidden)
                 error.args = (error.message,)
                 raise
             if not 200 <= status < 300:

@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from lambdacloud._converter import parse_datetime
+from lambdacloud._timestamps import parse_datetime
 from lambdacloud.testing._world import (
     JSON,
     ApiError,

@@ -204,7 +204,7 @@ def contract_client(server: Prism, *, stop_after: int | None = None) -> tuple[Cl
     ``stop_after`` answers."""
     client = Client(api_key="secret_contract-test-key", base_url=server.url, max_retries=0)
     recorder = Recorder(stop_after)
-    client._session.http.hooks["response"].append(recorder)
+    client._api.session.http.hooks["response"].append(recorder)
     return client, recorder
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-import attrs
-
-from lambdacloud._display import Displayable
+from lambdacloud._clock import Clock, Sleep
 from lambdacloud.errors import (
     APIConnectionError,
     InstanceStatusError,
@@ -16,45 +13,14 @@ from lambdacloud.errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from lambdacloud.instances.instance import Instance, ProgressCallback, WaitProgress
 
-if TYPE_CHECKING:
-    from lambdacloud._clock import Clock, Sleep
-    from lambdacloud.instances import Instance
-
-DEFAULT_TIMEOUT = 20 * 60.0
-DEFAULT_POLL_INTERVAL = 2.0
-DEFAULT_MAX_POLL_INTERVAL = 10.0
 POLL_INTERVAL_GROWTH = 1.5
 #: Consecutive polls that may fail transiently (after the session's own retries).
 TRANSIENT_ERRORS_TOLERATED = 3
 
 _GONE = frozenset({"terminated", "preempted"})
 _NOT_RUNNING = frozenset({"terminating", "unhealthy"})
-
-
-@attrs.frozen
-class WaitProgress(Displayable):
-    """What a wait saw on one poll; passed to ``progress`` callbacks.
-
-    Attributes:
-        instances: Every awaited instance, as just read.
-        status: The status being waited for.
-        elapsed: Seconds since the wait began.
-        polls: How many polls have succeeded, this one included.
-    """
-
-    instances: tuple[Instance, ...]
-    status: str
-    elapsed: float
-    polls: int
-
-    @property
-    def instance(self) -> Instance:
-        """The first (usually the only) awaited instance."""
-        return self.instances[0]
-
-
-ProgressCallback = Callable[[WaitProgress], object]
 
 
 def check_wait_arguments(timeout: float, poll_interval: float, max_poll_interval: float) -> None:

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from lambdacloud._display import STYLE, badge, cell_html, text_of
-from lambdacloud._waiting import ProgressCallback, WaitProgress, reached
 from lambdacloud.errors import ValidationError
-
-Progress = bool | ProgressCallback
+from lambdacloud.instances.instance import Progress, ProgressCallback, WaitProgress
+from lambdacloud.instances.waiting import reached
 
 
 def check(progress: object) -> None:

@@ -1,4 +1,4 @@
-"""Attachments of support tickets: files uploaded straight to storage through presigned URLs."""
+"""Files attached to support tickets, uploaded straight to storage through presigned URLs."""
 
 from __future__ import annotations
 
@@ -8,33 +8,23 @@ import mimetypes
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import attrs
 
-from lambdacloud._display import HIDDEN, SECRET, Displayable, ResourceList
-from lambdacloud._resource import ApiEnum, Manager, Resource, id_of, path_segment
+from lambdacloud._api import Api
+from lambdacloud._display import ResourceList
+from lambdacloud._resource import Manager, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
-
-if TYPE_CHECKING:
-    from lambdacloud.tickets import Ticket
+from lambdacloud.tickets.models import AttachmentDownload, AttachmentUpload, AttachmentUploadStatus
 
 FILENAME_MAX = 255
 UPLOAD_METHODS = ("PUT", "POST")
 
 
-class AttachmentUploadStatus(ApiEnum):
-    """Where an attachment's upload stands."""
-
-    PENDING = "pending"
-    UPLOADED = "uploaded"
-    FAILED = "failed"
-    DELETED = "deleted"
-
-
 @attrs.define(eq=False, kw_only=True)
-class Attachment(Resource):
+class Attachment(Resource["AttachmentManager"]):
     """A file attached to a support ticket.
 
     Attributes:
@@ -57,59 +47,13 @@ class Attachment(Resource):
     ticket_id: str = ""
 
     def download_url(self) -> AttachmentDownload:
-        """Get a temporary URL to download the file.
-
-        Returns:
-            The URL and how long it stays valid.
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``GET /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/download``
-        """
-        return self._bound_client().tickets.attachment_download_url(self.ticket_id, self)
+        """Get a temporary URL to download the file: ``AttachmentManager.download_url()``
+        documents it."""
+        return self._bound().download_url(self.ticket_id, self)
 
     def delete(self) -> None:
-        """Delete the attachment.
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``DELETE /api/v1/tickets/{ticket_id}/attachments/{attachment_id}``
-        """
-        self._bound_client().tickets.delete_attachment(self.ticket_id, self)
-
-
-@attrs.frozen(kw_only=True)
-class AttachmentUpload(Displayable):
-    """Where to upload an attachment's content; the URL grants access and is not shown.
-
-    Attributes:
-        attachment_id: The new attachment's id.
-        upload_url: The presigned URL to send the file to.
-        upload_method: ``PUT`` or ``POST``.
-        upload_status: Usually ``pending``.
-        expires_in: Seconds the URL stays valid.
-    """
-
-    attachment_id: str
-    upload_url: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
-    upload_method: str
-    upload_status: AttachmentUploadStatus | str
-    expires_in: int
-
-
-@attrs.frozen(kw_only=True)
-class AttachmentDownload(Displayable):
-    """A temporary download link; the URL grants access and is not shown.
-
-    Attributes:
-        download_url: The presigned URL.
-        expires_in: Seconds it stays valid.
-    """
-
-    download_url: str = attrs.field(repr=False, metadata={SECRET: HIDDEN})
-    expires_in: int
+        """Delete the attachment: ``AttachmentManager.delete()`` documents it."""
+        self._bound().delete(self.ticket_id, self)
 
 
 @attrs.frozen
@@ -117,11 +61,15 @@ class _AttachmentList:
     attachments: list[Attachment]
 
 
-class AttachmentOperations(Manager):
-    """The attachment calls of ``client.tickets``."""
+class AttachmentManager(Manager):
+    """``client.tickets.attachments``: files attached to support tickets."""
 
-    def list_attachments(
-        self, ticket: Ticket | str, *, status: AttachmentUploadStatus | str | None = None
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        api.serve(Attachment, self)
+
+    def list(
+        self, ticket: Resource[Any] | str, *, status: AttachmentUploadStatus | str | None = None
     ) -> ResourceList[Attachment]:
         """List a ticket's attachments.
 
@@ -146,8 +94,8 @@ class AttachmentOperations(Manager):
             attachment.ticket_id = ticket_id
         return ResourceList(attachments, Attachment)
 
-    def initiate_attachment_upload(
-        self, ticket: Ticket | str, *, filename: str, content_type: str, size_bytes: int
+    def initiate_upload(
+        self, ticket: Resource[Any] | str, *, filename: str, content_type: str, size_bytes: int
     ) -> AttachmentUpload:
         """Start an upload: the API answers with a presigned URL to send the file to.
 
@@ -179,8 +127,8 @@ class AttachmentOperations(Manager):
         data = self._request("POST", f"{_path(ticket_id)}/attachments", json_body=body)
         return self._structure(data, AttachmentUpload, "an attachment upload")
 
-    def complete_attachment_upload(
-        self, ticket: Ticket | str, attachment: Attachment | str
+    def complete_upload(
+        self, ticket: Resource[Any] | str, attachment: Attachment | str
     ) -> Attachment:
         """Mark an upload as finished, once the content is in storage.
 
@@ -203,8 +151,8 @@ class AttachmentOperations(Manager):
         result.ticket_id = ticket_id
         return result
 
-    def attachment_download_url(
-        self, ticket: Ticket | str, attachment: Attachment | str
+    def download_url(
+        self, ticket: Resource[Any] | str, attachment: Attachment | str
     ) -> AttachmentDownload:
         """Get a temporary URL to download an attachment.
 
@@ -224,7 +172,7 @@ class AttachmentOperations(Manager):
         data = self._request("GET", path)
         return self._structure(data, AttachmentDownload, "an attachment download")
 
-    def delete_attachment(self, ticket: Ticket | str, attachment: Attachment | str) -> None:
+    def delete(self, ticket: Resource[Any] | str, attachment: Attachment | str) -> None:
         """Delete an attachment.
 
         Args:
@@ -241,7 +189,7 @@ class AttachmentOperations(Manager):
 
     def attach(
         self,
-        ticket: Ticket | str,
+        ticket: Resource[Any] | str,
         file: str | os.PathLike[str] | BinaryIO | bytes,
         *,
         filename: str | None = None,
@@ -284,19 +232,17 @@ class AttachmentOperations(Manager):
             raise ValidationError("filename", "the file has no name: pass filename=")
         body, size = _sized(file)
         kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        upload = self.initiate_attachment_upload(
-            ticket, filename=name, content_type=kind, size_bytes=size
-        )
+        upload = self.initiate_upload(ticket, filename=name, content_type=kind, size_bytes=size)
         method = upload.upload_method.upper()
         if method not in UPLOAD_METHODS:
             raise MalformedResponseError(f"The API asked for an upload with {method!r}")
         try:
-            self._client._session.upload(method, upload.upload_url, body, content_type=kind)
+            self._api.session.upload(method, upload.upload_url, body, content_type=kind)
         except LambdaCloudError:
             with contextlib.suppress(LambdaCloudError):
-                self.delete_attachment(ticket, upload.attachment_id)
+                self.delete(ticket, upload.attachment_id)
             raise
-        return self.complete_attachment_upload(ticket, upload.attachment_id)
+        return self.complete_upload(ticket, upload.attachment_id)
 
 
 def _sized(file: Any) -> tuple[BinaryIO, int]:

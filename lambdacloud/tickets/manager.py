@@ -1,4 +1,4 @@
-"""Support tickets (a beta API, enabled per account): list, read, open, update, attach files."""
+"""``client.tickets``: support tickets (a beta API, enabled per account)."""
 
 from __future__ import annotations
 
@@ -9,68 +9,26 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from lambdacloud._display import Displayable, ResourceList, badge
-from lambdacloud._resource import ApiEnum, Resource, id_of, paginate, path_segment
+from lambdacloud._api import Api
+from lambdacloud._display import ResourceList, badge
+from lambdacloud._resource import Manager, Resource, id_of, paginate, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
-from lambdacloud.ticket_attachments import Attachment, AttachmentOperations, AttachmentUploadStatus
-
-
-class TicketStatus(ApiEnum):
-    """Where a ticket stands (older API versions used other values; those stay strings)."""
-
-    OPEN = "open"
-    ON_HOLD = "on_hold"
-    PENDING = "pending"
-    SOLVED = "solved"
-    CONFIRM_SOLVED = "confirm_solved"
-
-
-class TicketType(ApiEnum):
-    """What a ticket is about."""
-
-    SERVICE_REQUEST = "service_request"
-    INCIDENT = "incident"
-    AUTOMATED_EVENT = "automated_event"
-
-
-class TicketSeverity(ApiEnum):
-    """How severe an incident is."""
-
-    SEV_1 = "sev_1"
-    SEV_2 = "sev_2"
-    SEV_3 = "sev_3"
-
-
-class TicketPriority(ApiEnum):
-    """How urgent a ticket is."""
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-@attrs.frozen(kw_only=True)
-class TicketComment(Displayable):
-    """One comment on a ticket.
-
-    Attributes:
-        body: What it says.
-        author: Who wrote it.
-        created_at: When.
-    """
-
-    body: str
-    author: str
-    created_at: datetime
-
-    def _display_label(self) -> str:
-        return f"{self.author}: {self.body}"
+from lambdacloud.tickets.attachments import Attachment, AttachmentManager
+from lambdacloud.tickets.models import (
+    AttachmentDownload,
+    AttachmentUpload,
+    AttachmentUploadStatus,
+    TicketComment,
+    TicketPriority,
+    TicketSeverity,
+    TicketStatus,
+    TicketType,
+)
 
 
 @attrs.define(eq=False, kw_only=True)
-class Ticket(Resource):
+class Ticket(Resource["TicketManager"]):
     """A support ticket.
 
     Attributes:
@@ -132,7 +90,7 @@ class Ticket(Resource):
 
         API: ``GET /api/v1/tickets/{ticket_id}``
         """
-        return self._replace_state(self._bound_client().tickets.get(self))
+        return self._replace_state(self._bound().get(self))
 
     def update(
         self,
@@ -143,25 +101,8 @@ class Ticket(Resource):
         comment: str | None = None,
         affected_devices: Iterable[str] | None = None,
     ) -> None:
-        """Change the ticket or comment on it; see ``TicketManager.update()``.
-
-        Args:
-            status: Only ``"solved"`` can be set.
-            severity: The new severity.
-            priority: The new priority.
-            comment: A comment to add.
-            affected_devices: The new list of affected devices.
-
-        Returns:
-            ``None``: the API applies updates later; ``refresh()`` shows them once done.
-
-        Raises:
-            ValidationError: Nothing to change, or a malformed value; nothing was sent.
-            LambdaCloudError: The request failed.
-
-        API: ``PATCH /api/v1/tickets/{ticket_id}``
-        """
-        self._bound_client().tickets.update(
+        """Change the ticket or comment on it: ``TicketManager.update()`` documents it."""
+        self._bound().update(
             self,
             status=status,
             severity=severity,
@@ -173,21 +114,8 @@ class Ticket(Resource):
     def list_attachments(
         self, *, status: AttachmentUploadStatus | str | None = None
     ) -> ResourceList[Attachment]:
-        """List the ticket's attachments; see ``TicketManager.list_attachments()``.
-
-        Args:
-            status: Only attachments in this upload status; by default the API returns
-                only uploaded ones.
-
-        Returns:
-            The attachments.
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``GET /api/v1/tickets/{ticket_id}/attachments``
-        """
-        return self._bound_client().tickets.list_attachments(self, status=status)
+        """List the ticket's attachments: ``AttachmentManager.list()`` documents it."""
+        return self._bound().attachments.list(self, status=status)
 
     def attach(
         self,
@@ -196,25 +124,9 @@ class Ticket(Resource):
         filename: str | None = None,
         content_type: str | None = None,
     ) -> Attachment:
-        """Attach a file (a path, bytes or a binary file); see ``TicketManager.attach()``.
-
-        Args:
-            file: A path, a binary file object read from its current position, or bytes
-                (then ``filename`` is required).
-            filename: The name to show; by default the file's own name.
-            content_type: The MIME type; by default guessed from the name.
-
-        Returns:
-            The attachment, normally ``uploaded``.
-
-        Raises:
-            ValidationError: No usable name, or an empty file; nothing was sent.
-            LambdaCloudError: A request or the upload failed.
-
-        API: ``POST /api/v1/tickets/{ticket_id}/attachments``, the presigned upload, then
-        ``POST /api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete``.
-        """
-        return self._bound_client().tickets.attach(
+        """Attach a file (a path, bytes or a binary file): ``AttachmentManager.attach()``
+        documents it."""
+        return self._bound().attachments.attach(
             self, file, filename=filename, content_type=content_type
         )
 
@@ -225,8 +137,17 @@ class _TicketPage:
     page_token: str | None = None
 
 
-class TicketManager(AttachmentOperations):
-    """``client.tickets``: support tickets (a beta API, enabled per account)."""
+class TicketManager(Manager):
+    """``client.tickets``: support tickets (a beta API, enabled per account).
+
+    Attributes:
+        attachments: The files attached to tickets (``AttachmentManager``).
+    """
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        self.attachments = AttachmentManager(api)
+        api.serve(Ticket, self)
 
     def list(
         self,
@@ -306,7 +227,7 @@ class TicketManager(AttachmentOperations):
         severity: TicketSeverity | str | None = None,
         priority: TicketPriority | str | None = None,
         ip: str | None = None,
-        instance_id: Resource | str | None = None,
+        instance_id: Resource[Any] | str | None = None,
         cluster_id: str | None = None,
         hostname: str | None = None,
         device_serial: str | None = None,
@@ -424,6 +345,49 @@ class TicketManager(AttachmentOperations):
             idempotent="comment" not in body,
             data_optional=True,
         )
+
+    # The names attachments had before they moved to ``client.tickets.attachments``.
+
+    def list_attachments(
+        self, ticket: Ticket | str, *, status: AttachmentUploadStatus | str | None = None
+    ) -> ResourceList[Attachment]:
+        """List a ticket's attachments: ``AttachmentManager.list()`` (the old name)."""
+        return self.attachments.list(ticket, status=status)
+
+    def initiate_attachment_upload(
+        self, ticket: Ticket | str, *, filename: str, content_type: str, size_bytes: int
+    ) -> AttachmentUpload:
+        """Start an upload: ``AttachmentManager.initiate_upload()`` (the old name)."""
+        return self.attachments.initiate_upload(
+            ticket, filename=filename, content_type=content_type, size_bytes=size_bytes
+        )
+
+    def complete_attachment_upload(
+        self, ticket: Ticket | str, attachment: Attachment | str
+    ) -> Attachment:
+        """Mark an upload as finished: ``AttachmentManager.complete_upload()`` (the old name)."""
+        return self.attachments.complete_upload(ticket, attachment)
+
+    def attachment_download_url(
+        self, ticket: Ticket | str, attachment: Attachment | str
+    ) -> AttachmentDownload:
+        """Get a download URL: ``AttachmentManager.download_url()`` (the old name)."""
+        return self.attachments.download_url(ticket, attachment)
+
+    def delete_attachment(self, ticket: Ticket | str, attachment: Attachment | str) -> None:
+        """Delete an attachment: ``AttachmentManager.delete()`` (the old name)."""
+        self.attachments.delete(ticket, attachment)
+
+    def attach(
+        self,
+        ticket: Ticket | str,
+        file: str | os.PathLike[str] | BinaryIO | bytes,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> Attachment:
+        """Attach a file to a ticket: ``AttachmentManager.attach()`` documents it."""
+        return self.attachments.attach(ticket, file, filename=filename, content_type=content_type)
 
 
 _REQUEST_TYPES = (TicketType.INCIDENT.value, TicketType.SERVICE_REQUEST.value)

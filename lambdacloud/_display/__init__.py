@@ -1,0 +1,20 @@
+"""Notebook and IPython displays, and plain-data export, of the library's objects.
+
+- ``cells``: how one value looks, as text or escaped HTML (badges, labels, limits);
+- ``objects``: ``Displayable`` (cards, rows, ``to_dict()``) and ``ResourceList`` (tables);
+- ``style.css``: the one stylesheet, scoped to our own class.
+"""
+
+from lambdacloud._display.cells import STYLE, Badge, badge, cell_html, text_of
+from lambdacloud._display.objects import MAX_ROWS, Displayable, ResourceList
+
+__all__ = [
+    "MAX_ROWS",
+    "STYLE",
+    "Badge",
+    "Displayable",
+    "ResourceList",
+    "badge",
+    "cell_html",
+    "text_of",
+]
