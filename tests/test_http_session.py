@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import signal
+import socket
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,6 +137,37 @@ class TestTrust:
                 assert raised.value.retryable is False
         assert len(tls_server.seen) == (2 if trusted else 0)
 
+    @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+    def test_a_ca_bundle_variable_set_after_the_first_call_applies(
+        self,
+        tls_server: ApiServer,
+        authority: Authority,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        variable: str,
+    ) -> None:
+        tls_server.default = REGIONS
+        with client_for(tls_server.url, max_retries=0) as client:
+            with pytest.raises(APIConnectionError):
+                client.regions.list()  # untrusted: certifi does not know the test CA
+            monkeypatch.setenv(variable, authority.bundle(tmp_path))
+            assert len(client.regions.list()) == 3
+        assert len(tls_server.seen) == 1
+
+    @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+    def test_verify_off_when_the_client_is_built_then_on_verifies_again(
+        self, tls_server: ApiServer
+    ) -> None:
+        tls_server.default = REGIONS
+        session = requests.Session()
+        session.verify = False
+        with client_for(tls_server.url, session=session, max_retries=0) as client:
+            client.regions.list()
+            session.verify = True
+            with pytest.raises(APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+                client.regions.list()
+        assert len(tls_server.seen) == 1
+
     def test_verify_turned_off_and_on_again_verifies_again(
         self, tls_server: ApiServer, authority: Authority, tmp_path: Path
     ) -> None:
@@ -259,6 +293,15 @@ class TestTheCallersSession:
         assert proxy.requests == [f"GET {server.url}/api/v1/regions HTTP/1.1"]
         assert len(server.seen) == 2
 
+    def test_an_environment_proxy_set_after_the_first_call_applies(
+        self, server: ApiServer, monkeypatch: pytest.MonkeyPatch, no_proxy_settings: None
+    ) -> None:
+        with proxy_server() as proxy, client_for(server.url) as client:
+            client.regions.list()
+            monkeypatch.setenv("HTTP_PROXY", proxy.url())
+            client.regions.list()
+        assert proxy.requests == [f"GET {server.url}/api/v1/regions HTTP/1.1"]
+
     def test_an_adapter_mounted_later_is_used_with_its_own_retries(self, server: ApiServer) -> None:
         session = requests.Session()
         unavailable = (503, {"error": {"code": "global/internal-error", "message": "busy"}})
@@ -314,6 +357,48 @@ class TestTheCallersSession:
         assert server.seen[0].header("Cookie") == ["team=gpu"]
         assert sorted(server.seen[1].header("Cookie")[0].split("; ")) == ["lb=node-7", "team=gpu"]
         assert session.cookies.get("lb") == "node-7"
+
+    def test_a_session_subclass_without_hooks_sees_every_call(self, server: ApiServer) -> None:
+        sent: list[str] = []
+
+        class Recording(requests.Session):
+            def send(self, request: requests.PreparedRequest, **kwargs: Any) -> Any:
+                sent.append(request.path_url)
+                return super().send(request, **kwargs)
+
+        with client_for(server.url, session=Recording()) as client:
+            client.regions.list()
+            client.ssh_keys.list()
+        assert sent == ["/api/v1/regions", "/api/v1/ssh-keys"]
+
+    def test_an_instrumented_send_without_hooks_sees_every_call(self, server: ApiServer) -> None:
+        traced: list[str] = []
+        session = requests.Session()
+        original = session.send
+
+        def tracing(request: requests.PreparedRequest, **kwargs: Any) -> Any:
+            traced.append(request.path_url)
+            return original(request, **kwargs)
+
+        session.send = tracing  # type: ignore[method-assign]
+        with client_for(server.url, session=session) as client:
+            client.regions.list()
+            client.ssh_keys.list()
+        assert traced == ["/api/v1/regions", "/api/v1/ssh-keys"]
+
+    def test_a_cookie_set_by_the_server_on_an_empty_jar_is_kept_and_sent(
+        self, server: ApiServer
+    ) -> None:
+        def set_cookie(handler: Handler) -> None:
+            handler.send_json(200, load("regions"), {"Set-Cookie": "lb=node-7; Path=/"})
+
+        session = requests.Session()
+        server.answers = [set_cookie, REGIONS]
+        with client_for(server.url, session=session) as client:
+            client.regions.list()
+            client.regions.list()
+        assert session.cookies.get("lb") == "node-7"
+        assert server.seen[1].header("Cookie") == ["lb=node-7"]
 
     def test_response_hooks_subclasses_and_instrumentation_see_every_call(
         self, server: ApiServer
@@ -504,3 +589,90 @@ def test_basic_auth_header(server: ApiServer) -> None:
         client.regions.list()
     token = base64.b64encode(f"{API_KEY}:".encode()).decode()
     assert server.seen[0].header("Authorization") == [f"Basic {token}"]
+
+
+class TestReviewFindings:
+    """Failures found by trying to break the send path (each failed before its fix)."""
+
+    def test_an_upload_failure_shows_no_signature_anywhere(self) -> None:
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        signature = "X-Amz-Signature=0123456789abcdef0123456789"
+        client = client_for(f"http://127.0.0.1:{port}", max_retries=0)
+        url = f"http://127.0.0.1:{port}/bucket/object?{signature}"
+        with pytest.raises(APIConnectionError) as raised:
+            client._api.session.upload("PUT", url, io.BytesIO(b"x"), content_type="text/plain")
+        shown = "".join(traceback.format_exception(raised.value))
+        assert "0123456789abcdef0123456789" not in shown
+
+    def test_an_upload_carries_nothing_of_the_callers_session(self, server: ApiServer) -> None:
+        session = requests.Session()
+        session.headers["X-Team-Secret"] = "team"
+        session.params = {"trace": "1"}
+        session.cookies.set("sid", "cookie")
+        server.default = (200, {})
+        with client_for(server.url, session=session) as client:
+            url = f"{server.url}/bucket/object?sig=abc"
+            client._api.session.upload("PUT", url, io.BytesIO(b"x"), content_type="text/plain")
+        (seen,) = server.seen
+        assert seen.path == "/bucket/object?sig=abc"
+        assert seen.header("X-Team-Secret") == []
+        assert seen.header("Cookie") == []
+        assert seen.header("Authorization") == []
+
+    def test_a_call_waiting_for_its_slot_is_not_sent_once_the_client_closed(
+        self, server: ApiServer
+    ) -> None:
+        clock = FakeTime()
+
+        def sleep(seconds: float) -> None:
+            client.close()  # someone closes the client while this call waits
+            clock.sleep(seconds)
+
+        client = Client(api_key=API_KEY, base_url=server.url, clock=clock.clock, sleep=sleep)
+        client.regions.list()
+        client.regions.list()
+        with pytest.raises(ClientClosedError):
+            client.regions.list()  # the third waits for its slot
+        assert len(server.seen) == 2
+
+    def test_an_error_from_the_callers_adapter_may_have_been_sent(self, server: ApiServer) -> None:
+        class Breaking(requests.adapters.HTTPAdapter):
+            def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+                raise ConnectionResetError(104, "reset by the caller's adapter")
+
+        session = requests.Session()
+        session.mount(server.url, Breaking())
+        with (
+            client_for(server.url, session=session, max_retries=3) as client,
+            pytest.raises(APIConnectionError) as raised,
+        ):
+            client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-east-1")
+        assert raised.value.request_sent is True
+        assert "REQUESTS_CA_BUNDLE" not in str(raised.value)
+
+    def test_a_proxy_password_is_not_quoted_by_a_parse_error(
+        self, monkeypatch: pytest.MonkeyPatch, no_proxy_settings: None
+    ) -> None:
+        monkeypatch.setenv("HTTP_PROXY", "http://user:proxy-password-77@127.0.0.1:99999")
+        with (
+            client_for("http://lambda.invalid", max_retries=0) as client,
+            pytest.raises(APIConnectionError) as raised,
+        ):
+            client.regions.list()
+        assert "proxy-password-77" not in str(raised.value)
+
+    def test_a_launch_path_spelt_with_a_slash_is_spaced_too(self, fake_time: FakeTime) -> None:
+        with api_server() as server:
+            server.default = (200, {"data": {"instance_ids": ["x"]}})
+            client = Client(
+                api_key=API_KEY,
+                base_url=server.url,
+                clock=fake_time.clock,
+                sleep=fake_time.sleep,
+                rate_limit=False,
+            )
+            for _ in range(2):
+                client.request("POST", "/instance-operations/launch/")
+        assert sum(fake_time.sleeps) >= 12.0

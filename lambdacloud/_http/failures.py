@@ -7,6 +7,7 @@ login or a missing CA bundle cannot).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import requests
@@ -16,6 +17,8 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from lambdacloud._http.decoding import EXCERPT_LENGTH
 from lambdacloud.errors import APIConnectionError, APITimeoutError, ProxyAuthenticationError
 
+#: The user name and password written into a URL.
+_USERINFO = re.compile(r"//[^/@\s]*@")
 #: Failures that do not heal by retrying: certificates, malformed URLs, local files.
 _PERMANENT = (
     requests.exceptions.SSLError,
@@ -64,14 +67,19 @@ def connection_error(what: str, url: str, exc: BaseException) -> APIConnectionEr
             f"{what}: the proxy refused its credentials (HTTP 407) on the way to {host}; "
             "check the user and password of HTTPS_PROXY / HTTP_PROXY or the session's proxies"
         )
-    if not isinstance(exc, (requests.RequestException, urllib3.exceptions.HTTPError)):
-        # The operating system refused a local file before anything was sent: a CA bundle
-        # or client certificate that does not exist (requests names the file).
+    if _missing_file(exc):
+        # A CA bundle or client certificate that does not exist, found before anything was
+        # sent (requests names the file).
         return APIConnectionError(
             f"{what}: could not prepare the connection to {host} ({why}); check "
             "REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE and the session's verify= and cert=",
             request_sent=False,
             retryable=False,
+        )
+    if not isinstance(exc, (requests.RequestException, urllib3.exceptions.HTTPError)):
+        # Raised by something of the caller's (an adapter, a hook): it may have been sent.
+        return APIConnectionError(
+            f"{what}: could not complete the request to {host} ({why})", request_sent=True
         )
     unsent = _never_connected(exc)
     if _timed_out(exc):
@@ -82,6 +90,15 @@ def connection_error(what: str, url: str, exc: BaseException) -> APIConnectionEr
         f"{what}: could not complete the request to {host} ({why})",
         request_sent=not unsent,
         retryable=retryable,
+    )
+
+
+def _missing_file(exc: BaseException) -> bool:
+    """requests' own words for a CA bundle, certificate or key file that does not exist."""
+    return (
+        isinstance(exc, OSError)
+        and not isinstance(exc, requests.RequestException)
+        and str(exc).startswith("Could not find")
     )
 
 
@@ -141,5 +158,6 @@ def _reason(exc: BaseException) -> str:
         if inner is None:
             break
         current = inner
-    text = str(current) or type(current).__name__
+    # A proxy URL (with its password) can be quoted by a parse error.
+    text = _USERINFO.sub(r"//<redacted>@", str(current)) or type(current).__name__
     return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"

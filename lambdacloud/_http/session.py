@@ -16,7 +16,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
@@ -134,6 +134,7 @@ class Session:
         envelope: bool = False,
         data_optional: bool = False,
         deadline: float | None = None,
+        on_send: Callable[[], object] | None = None,
     ) -> Any:
         """Send a request, retrying what is safe to retry, and return the envelope's ``data``.
 
@@ -153,6 +154,8 @@ class Session:
             deadline: The time on the client's clock by which the call must be over:
                 rate-limit waits, retries and ``Retry-After`` never reach past it, and each
                 attempt's timeout is cut to the time left.
+            on_send: Called just before each attempt goes out (after any rate-limit wait):
+                from then on, the server may act on the request.
 
         Returns:
             The ``data`` member of the response envelope (or the envelope).
@@ -169,9 +172,9 @@ class Session:
             path = API_PREFIX + path
         query = {key: value for key, value in (params or {}).items() if value is not None}
         pacers = [self._request_pacer] if self._request_pacer is not None else []
-        if method == "POST" and path == LAUNCH_PATH:
-            # Last, so that the launch is sent the moment its slot comes.
-            pacers.append(self._launch_pacer)
+        if method == "POST" and path.rstrip("/") == LAUNCH_PATH:
+            # First: the request slot then counts from the end of the launch's long wait.
+            pacers.insert(0, self._launch_pacer)
         hidden = (*self._credentials, *secrets)
 
         def attempt() -> dict[str, Any]:
@@ -184,8 +187,17 @@ class Session:
                         request_sent=False,
                         retryable=False,
                     )
+            self._check_open()  # it may have been closed while this call waited
             sent_at = self._clock()
+            if deadline is not None and sent_at >= deadline:
+                raise APITimeoutError(
+                    f"{method} {path} was not sent: its deadline has passed",
+                    request_sent=False,
+                    retryable=False,
+                )
             slots = [(pacer, pacer.sent(sent_at)) for pacer in pacers]
+            if on_send is not None:
+                on_send()
             try:
                 try:
                     answer = self._api_call(method, path, query, json_body, deadline)
@@ -251,12 +263,19 @@ class Session:
         )
         return self._exchange(request, f"{method} {path}", self._timeout(deadline))
 
-    def _exchange(self, request: requests.Request, what: str, timeout: Timeout) -> Answer:
-        """Prepare ``request`` with the session's settings, send it, and read the answer."""
+    def _exchange(
+        self, request: requests.Request | requests.PreparedRequest, what: str, timeout: Timeout
+    ) -> Answer:
+        """Prepare ``request`` with the session's settings (unless it is prepared already),
+        send it, and read the answer."""
         started = time.perf_counter()
-        url = request.url
+        url = request.url or ""
         try:
-            prepared = self.http.prepare_request(request)
+            prepared = (
+                request
+                if isinstance(request, requests.PreparedRequest)
+                else self.http.prepare_request(request)
+            )
             url = prepared.url or url
             settings = self.http.merge_environment_settings(url, {}, True, None, None)
             response = self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
@@ -327,18 +346,25 @@ class Session:
         def attempt() -> None:
             self._check_open()
             body.seek(start)
-            request = requests.Request(
-                method,
-                url,
-                data=body,
+            # Prepared without the session's headers, params, cookies and auth: nothing of
+            # the caller's reaches storage (a param would also break the signature). Its
+            # proxies, trust and adapters still apply when it is sent.
+            request = requests.PreparedRequest()
+            request.prepare(
+                method=method,
+                url=url,
                 headers={"Content-Type": content_type, "User-Agent": USER_AGENT},
-                auth=_Authorization(None),
+                data=body,
+                hooks=self.http.hooks,
             )
             try:
                 status, headers, answer = self._exchange(request, what, self.timeout)
             except LambdaCloudError as error:
                 error.message = mask(error.message, hidden)
                 error.args = (error.message,)
+                # What requests raised quotes the whole URL, signature included.
+                error.__cause__ = None
+                error.__suppress_context__ = True
                 raise
             if not 200 <= status < 300:
                 raise error_class(None, status)(
