@@ -13,6 +13,6 @@ is installed) gives a started fake per test.
 """
 
 from lambdacloud.testing._cloud import FakeClock, FakeLambdaCloud
-from lambdacloud.testing._server import BAD_GATEWAY_HTML, Fault, RecordedRequest
+from lambdacloud.testing._faults import BAD_GATEWAY_HTML, Fault, RecordedRequest
 
 __all__ = ["BAD_GATEWAY_HTML", "FakeClock", "FakeLambdaCloud", "Fault", "RecordedRequest"]

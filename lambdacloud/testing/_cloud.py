@@ -10,15 +10,11 @@ from types import TracebackType
 from typing import Any
 
 from lambdacloud.client import Client
+from lambdacloud.testing._dispatch import Dispatcher
+from lambdacloud.testing._faults import Fault, RecordedRequest
 from lambdacloud.testing._instances import find
-from lambdacloud.testing._server import (
-    Dispatcher,
-    Fault,
-    RateLimiter,
-    RecordedRequest,
-    serve,
-    shutdown,
-)
+from lambdacloud.testing._limits import RateLimiter
+from lambdacloud.testing._server import serve, shutdown
 from lambdacloud.testing._world import World
 
 

@@ -1,0 +1,126 @@
+"""The fake cloud's API side: routes, auth, rate limits and the error envelope."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import threading
+from collections.abc import Callable
+
+from lambdacloud.testing import _account, _firewalls, _instances
+from lambdacloud.testing._faults import Fault, RecordedRequest, error_body
+from lambdacloud.testing._limits import RateLimiter
+from lambdacloud.testing._world import JSON, ApiError, Request, World
+
+Handler = Callable[..., JSON]
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/api/v1/instances", _instances.list_instances),
+    ("GET", "/api/v1/instances/{id}", _instances.get_instance),
+    ("POST", "/api/v1/instances/{id}", _instances.update_instance),
+    ("POST", "/api/v1/instance-operations/launch", _instances.launch),
+    ("POST", "/api/v1/instance-operations/restart", _instances.restart),
+    ("POST", "/api/v1/instance-operations/terminate", _instances.terminate),
+    ("GET", "/api/v1/instance-types", _account.instance_types),
+    ("GET", "/api/v1/regions", _account.regions),
+    ("GET", "/api/v1/images", _account.images),
+    ("GET", "/api/v1/ssh-keys", _account.list_ssh_keys),
+    ("POST", "/api/v1/ssh-keys", _account.add_ssh_key),
+    ("DELETE", "/api/v1/ssh-keys/{id}", _account.delete_ssh_key),
+    ("GET", "/api/v1/file-systems", _account.list_filesystems),
+    ("POST", "/api/v1/filesystems", _account.create_filesystem),
+    ("DELETE", "/api/v1/filesystems/{id}", _account.delete_filesystem),
+    ("GET", "/api/v1/firewall-rules", _firewalls.list_rules),
+    ("PUT", "/api/v1/firewall-rules", _firewalls.replace_rules),
+    ("GET", "/api/v1/firewall-rulesets", _firewalls.list_rulesets),
+    ("POST", "/api/v1/firewall-rulesets", _firewalls.create_ruleset),
+    ("GET", "/api/v1/firewall-rulesets/global", _firewalls.get_global),
+    ("PATCH", "/api/v1/firewall-rulesets/global", _firewalls.update_global),
+    ("GET", "/api/v1/firewall-rulesets/{id}", _firewalls.get_ruleset),
+    ("PATCH", "/api/v1/firewall-rulesets/{id}", _firewalls.update_ruleset),
+    ("DELETE", "/api/v1/firewall-rulesets/{id}", _firewalls.delete_ruleset),
+    ("GET", "/api/v1/audit-events", _firewalls.audit_events),
+]
+_COMPILED = [
+    (method, re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), handler)
+    for method, path, handler in ROUTES
+]
+
+
+class Dispatcher:
+    """Answers one request: faults first (like a proxy), then auth, rate limits, the API."""
+
+    def __init__(self, world: World, api_key: str, limiter: RateLimiter | None) -> None:
+        self.world = world
+        self.api_key = api_key
+        self.limiter = limiter
+        self.faults: list[Fault] = []
+        self.recorded: list[RecordedRequest] = []
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def record(self, recorded: RecordedRequest) -> None:
+        recorded.at = self.world.now()
+        with self.lock:
+            self.recorded.append(recorded)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.matches(method, path):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def answer(
+        self, request: Request, authorization: str | None, readable: bool
+    ) -> tuple[int, JSON, dict[str, str]]:
+        headers: dict[str, str] = {}
+        with self.world.lock:
+            try:
+                if not self._authorized(authorization):
+                    raise ApiError(
+                        401,
+                        "global/invalid-api-key",
+                        "API key was invalid, expired, or deleted.",
+                        "Check your API key or create a new one, then try again.",
+                    )
+                if self.limiter is not None:
+                    wait = self.limiter.check(request.method, request.path)
+                    if wait is not None:
+                        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                        raise ApiError(429, "global/too-many-requests", "Too many requests.")
+                if not readable:
+                    raise ApiError(400, "global/invalid-parameters", "The body is not JSON.")
+                status, body = 200, self._route(request)
+            except ApiError as error:
+                status, body = error.status, {"error": error.body}
+            except Exception:  # noqa: BLE001 - a bug in the fake still answers like a server
+                status, body = 500, error_body(500)
+        return status, body, headers
+
+    def _authorized(self, authorization: str | None) -> bool:
+        scheme, _, credentials = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer":
+            return credentials == self.api_key
+        if scheme.lower() == "basic":
+            try:
+                user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return user == self.api_key
+        return False
+
+    def _route(self, request: Request) -> JSON:
+        for method, pattern, handler in _COMPILED:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                if method in ("POST", "PUT", "PATCH") and not isinstance(
+                    request.body, (dict, type(None))
+                ):
+                    raise ApiError(
+                        400, "global/invalid-parameters", "The body must be a JSON object."
+                    )
+                return handler(self.world, request, **match.groupdict())
+        raise ApiError(404, "global/not-found", "The requested resource was not found.")

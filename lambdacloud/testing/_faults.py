@@ -1,0 +1,122 @@
+"""Injected faults, the record of requests, and the error bodies a fault answers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdacloud.testing._world import JSON
+
+BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+@dataclass
+class Fault:
+    """An injected misbehaviour for the next ``times`` matching requests.
+
+    Made by ``FakeLambdaCloud.inject()``, which describes each field.
+
+    Attributes:
+        method: Only requests with this method (``None``: any).
+        path: Only requests under this path (``None``: any).
+        times: How many matching requests it affects.
+        status: The status answered instead of the API's, if any.
+        body: The body answered with it.
+        headers: Headers added to the answer.
+        delay: Real seconds waited before answering.
+        drop: Reset the connection without an answer.
+        truncate: Send half of the body, then reset.
+        hits: How many requests it has affected so far.
+    """
+
+    method: str | None
+    path: str | None
+    times: int
+    status: int | None = None
+    body: str | bytes | JSON | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    truncate: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request is one this fault is for.
+
+        Args:
+            method: The request's method.
+            path: The request's path.
+
+        Returns:
+            The method matches, if set, and the path, if set, as a whole prefix of segments.
+
+        API: none.
+        """
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.path is None:
+            return True
+        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
+
+    @property
+    def remaining(self) -> int:
+        """How many more matching requests it will affect."""
+        return self.times - self.hits
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fake received, with its answer (``status`` 0: none, it was dropped).
+
+    Attributes:
+        method: The HTTP method.
+        path: The path, without the query.
+        query: The query parameters, each with its values.
+        body: The JSON body, if any.
+        status: The status answered; 0 when a fault dropped the connection.
+        response: The JSON answered, if any.
+        injected: Whether a fault answered in the API's place.
+        at: When it arrived, on the fake's clock.
+    """
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+    response: Any
+    injected: bool = False
+    at: float = 0.0
+
+
+_ERROR_CODES = {
+    400: "global/invalid-parameters",
+    401: "global/invalid-api-key",
+    403: "global/forbidden",
+    404: "global/not-found",
+    409: "global/conflict",
+    429: "global/too-many-requests",
+}
+
+
+def error_body(status: int) -> JSON:
+    if status >= 500:
+        return {
+            "error": {
+                "code": "global/internal-error",
+                "message": "An internal server error occurred.",
+                "suggestion": "Try again later. Contact Support if the problem persists.",
+            }
+        }
+    code = _ERROR_CODES.get(status, "global/invalid-parameters")
+    return {"error": {"code": code, "message": f"Injected HTTP {status}."}}
+
+
+def fault_body(fault: Fault) -> str | bytes | JSON:
+    if fault.body is not None:
+        return fault.body
+    return error_body(fault.status or 500)
