@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import math
 import re
 import threading
@@ -42,6 +43,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/api/v1/firewall-rulesets/{id}", _firewalls.delete_ruleset),
     ("GET", "/api/v1/audit-events", _firewalls.audit_events),
 ]
+#: The methods the API answers on some path; any other is refused, with the envelope.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _COMPILED = [
     (method, re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), handler)
     for method, path, handler in ROUTES
@@ -79,6 +82,15 @@ class Dispatcher:
         headers: dict[str, str] = {}
         with self.world.lock:
             try:
+                if request.method not in METHODS:
+                    # As the proxy in front of the API would: before auth, and in JSON.
+                    headers["Allow"] = ", ".join(m for m in METHODS if m != "OPTIONS")
+                    raise ApiError(
+                        405,
+                        "global/method-not-allowed",
+                        f"The method {request.method} is not allowed.",
+                        "Use GET, POST, PUT, PATCH or DELETE, as the API documentation says.",
+                    )
                 if not self._authorized(authorization):
                     raise ApiError(
                         401,
@@ -101,15 +113,19 @@ class Dispatcher:
         return status, body, headers
 
     def _authorized(self, authorization: str | None) -> bool:
-        scheme, _, credentials = (authorization or "").partition(" ")
+        scheme, _, credentials = (authorization or "").strip().partition(" ")
+        credentials = credentials.strip()
         if scheme.lower() == "bearer":
-            return credentials == self.api_key
+            return _same(credentials, self.api_key)
         if scheme.lower() == "basic":
+            # Lambda documents both: base64("<key>:"), as HTTP has it, and the bare key.
+            if _same(credentials, self.api_key):
+                return True
             try:
                 user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
             except (ValueError, UnicodeDecodeError):
                 return False
-            return user == self.api_key
+            return _same(user, self.api_key)
         return False
 
     def _route(self, request: Request) -> JSON:
@@ -123,4 +139,14 @@ class Dispatcher:
                         400, "global/invalid-parameters", "The body must be a JSON object."
                     )
                 return handler(self.world, request, **match.groupdict())
-        raise ApiError(404, "global/not-found", "The requested resource was not found.")
+        raise ApiError(
+            404,
+            "global/not-found",
+            "The requested resource was not found.",
+            "Check the path and the method against the API documentation.",
+        )
+
+
+def _same(given: str, expected: str) -> bool:
+    """Whether a credential is the key, in time that does not tell how much of it matched."""
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -93,17 +93,31 @@ class RecordedRequest:
     at: float = 0.0
 
 
-_ERROR_CODES = {
-    400: "global/invalid-parameters",
-    401: "global/invalid-api-key",
-    403: "global/forbidden",
-    404: "global/not-found",
-    409: "global/conflict",
-    429: "global/too-many-requests",
+#: The code, message and suggestion of an injected error answer, by status.
+_ERRORS = {
+    400: ("global/invalid-parameters", "Invalid request data.", "Check the request and try again."),
+    401: (
+        "global/invalid-api-key",
+        "API key was invalid, expired, or deleted.",
+        "Check your API key or create a new one, then try again.",
+    ),
+    403: ("global/forbidden", "Forbidden.", "Check that your account may do this."),
+    404: (
+        "global/not-found",
+        "The requested resource was not found.",
+        "Check the ID or path and try again.",
+    ),
+    409: (
+        "global/conflict",
+        "The request conflicts with the current state of the resource.",
+        "Read the resource again, then retry.",
+    ),
+    429: ("global/too-many-requests", "Too many requests.", "Slow down, then try again."),
 }
 
 
 def error_body(status: int) -> JSON:
+    """The API's error envelope for a status, as an injected fault answers it."""
     if status >= 500:
         return {
             "error": {
@@ -112,8 +126,14 @@ def error_body(status: int) -> JSON:
                 "suggestion": "Try again later. Contact Support if the problem persists.",
             }
         }
-    code = _ERROR_CODES.get(status, "global/invalid-parameters")
-    return {"error": {"code": code, "message": f"Injected HTTP {status}."}}
+    code, message, suggestion = _ERRORS.get(status, _ERRORS[400])
+    return {
+        "error": {
+            "code": code,
+            "message": f"{message} (injected HTTP {status})",
+            "suggestion": suggestion,
+        }
+    }
 
 
 def fault_body(fault: Fault) -> str | bytes | JSON:

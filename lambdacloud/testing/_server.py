@@ -7,6 +7,7 @@ import json
 import socket
 import struct
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +46,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The server's own refusals, in the API's envelope rather than an HTML page.
+
+        A method without a handler (TRACE, PROPFIND, ...) is dispatched like any request,
+        which refuses it with a 405; a request that cannot be parsed at all (a malformed
+        request line, headers too long) is answered here and its connection closed.
+        """
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self._handle()
+            return
+        self.close_connection = True
+        error = {
+            "code": "global/invalid-parameters" if code < 500 else "global/internal-error",
+            "message": message or HTTPStatus(code).phrase,
+            "suggestion": "Send a well-formed HTTP/1.1 request.",
+        }
+        self._send(code, {"error": error}, {"Connection": "close"})
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake records requests in ``cloud.requests`` instead."""
