@@ -159,3 +159,24 @@ def test_injected_errors_carry_a_suggestion_too(cloud: FakeLambdaCloud, status: 
     assert answered == status
     assert body["error"]["suggestion"]
     assert body["error"]["code"].startswith("global/")
+
+
+def test_a_fake_nobody_stopped_does_not_delay_exit() -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from lambdacloud.testing import FakeLambdaCloud\n"
+        "cloud = FakeLambdaCloud().start()\n"
+        "cloud.client().regions.list()  # leaves an idle keep-alive connection open\n"
+        "print('listed')\n"
+    )
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    took = time.monotonic() - started
+    assert (finished.returncode, finished.stdout.strip(), finished.stderr) == (0, "listed", "")
+    # The handler's idle timeout is 60 s: a thread that held the interpreter would show here.
+    assert took < 5

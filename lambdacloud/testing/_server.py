@@ -179,16 +179,44 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    # Handler threads are joined when the server closes (after their sockets are shut).
-    daemon_threads = False
-    block_on_close = True
+    # Handler threads are daemons, so that a fake nobody stopped (a notebook, a script that
+    # forgot) never holds the interpreter open on an idle keep-alive connection; stop() still
+    # ends each connection and joins each thread, so a stopped fake leaves no thread behind.
+    daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self._connections: set[socket.socket] = set()
+        self._handlers: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve a connection on a daemon thread of its own, remembered until it ends."""
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name="FakeLambdaCloud connection",
+            daemon=True,
+        )
+        with self._connections_lock:
+            self._handlers.add(thread)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._handlers.discard(threading.current_thread())
+
+    def join_handlers(self) -> None:
+        """Wait for every connection's thread (their sockets are shut down first)."""
+        with self._connections_lock:
+            handlers = list(self._handlers)
+        for thread in handlers:
+            thread.join()
 
     def track(self, connection: socket.socket) -> None:
         with self._connections_lock:
@@ -226,6 +254,7 @@ def shutdown(server: _Server, thread: threading.Thread) -> None:
     server.shutdown()
     server.close_connections()
     server.server_close()
+    server.join_handlers()
     thread.join()
 
 
