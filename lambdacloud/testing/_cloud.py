@@ -84,9 +84,14 @@ class FakeLambdaCloud:
         boot_seconds: How long a launched instance stays ``booting``.
         restart_seconds: How long a restarted instance stays ``booting``.
         terminate_seconds: How long a terminated instance stays ``terminating``.
-        rate_limits: Enforce about 1 request/s (with bursts of ``burst``) and 1 launch per
-            12 s, answering 429 with ``Retry-After`` beyond that.
-        burst: Requests that may arrive at once before the per-second limit applies.
+        rate_limits: Enforce the API's limits, as the API does: about 1 request/s (after a
+            burst of ``burst``) and 1 launch per 12 s, answering 429
+            (``global/too-many-requests``) with ``Retry-After`` in whole seconds beyond
+            them; a refused request uses up nothing. On by default, so that code that works
+            here does not meet its first 429 in production; clients from ``client()``
+            absorb them on fake time. ``False`` turns them off.
+        burst: Requests that may arrive at once before the per-second limit applies
+            (default 2).
         audit_page_size: Audit events per page.
 
     Attributes:
@@ -103,8 +108,8 @@ class FakeLambdaCloud:
         boot_seconds: float = 60.0,
         restart_seconds: float = 30.0,
         terminate_seconds: float = 10.0,
-        rate_limits: bool = False,
-        burst: int = 10,
+        rate_limits: bool = True,
+        burst: int = 2,
         audit_page_size: int = 100,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
