@@ -6,18 +6,16 @@ import base64
 import secrets
 
 from lambdacloud.testing import _catalog
-from lambdacloud.testing._world import (
+from lambdacloud.testing._checks import (
     FILESYSTEM_NAME,
     JSON,
     PUBLIC_KEY,
     ApiError,
-    Request,
-    World,
     invalid,
     missing,
-    new_id,
     text,
 )
+from lambdacloud.testing._world import Request, World, new_id
 
 
 def instance_types(world: World, request: Request) -> JSON:

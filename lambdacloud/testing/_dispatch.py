@@ -10,9 +10,10 @@ import threading
 from collections.abc import Callable
 
 from lambdacloud.testing import _account, _firewalls, _instances
+from lambdacloud.testing._checks import JSON, ApiError
 from lambdacloud.testing._faults import Fault, RecordedRequest, error_body
 from lambdacloud.testing._limits import RateLimiter
-from lambdacloud.testing._world import JSON, ApiError, Request, World
+from lambdacloud.testing._world import Request, World
 
 Handler = Callable[..., JSON]
 

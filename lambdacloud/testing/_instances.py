@@ -6,22 +6,19 @@ import secrets
 from typing import Any
 
 from lambdacloud.testing._catalog import DEFAULT_IMAGE_FAMILY
-from lambdacloud.testing._world import (
+from lambdacloud.testing._checks import (
     HOSTNAME,
     JSON,
     MOUNT_POINT,
     ApiError,
-    FakeInstance,
-    Request,
-    World,
     invalid,
     missing,
-    new_id,
     objects,
     strings,
     tags,
     text,
 )
+from lambdacloud.testing._world import FakeInstance, Request, World, new_id
 
 USER_DATA_MAX = 1024 * 1024
 

@@ -12,9 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lambdacloud.testing._checks import JSON
 from lambdacloud.testing._dispatch import Dispatcher
 from lambdacloud.testing._faults import RecordedRequest, fault_body
-from lambdacloud.testing._world import JSON, Request
+from lambdacloud.testing._world import Request
 
 MAX_BODY = 8 * 1024 * 1024
 
