@@ -116,7 +116,7 @@ def test_unknown_ids_and_paths(client: Client) -> None:
         client.ssh_keys.delete("0" * 32)
     assert raised.value.code == "global/not-found"
     with pytest.raises(NotFoundError) as raised:
-        client.request("GET", "/tickets")
+        client.request("GET", "/no-such-resource")
     assert raised.value.code == "global/not-found"
 
 

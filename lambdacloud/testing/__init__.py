@@ -12,7 +12,8 @@ With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when th
 is installed) gives a started fake per test.
 """
 
-from lambdacloud.testing._cloud import FakeClock, FakeLambdaCloud
+from lambdacloud.testing._clock import FakeClock
+from lambdacloud.testing._cloud import FakeLambdaCloud
 from lambdacloud.testing._faults import BAD_GATEWAY_HTML, Fault, RecordedRequest
 
 __all__ = ["BAD_GATEWAY_HTML", "FakeClock", "FakeLambdaCloud", "Fault", "RecordedRequest"]

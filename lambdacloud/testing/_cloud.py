@@ -4,60 +4,18 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from lambdacloud.client import Client
+from lambdacloud.testing._clock import FakeClock
 from lambdacloud.testing._dispatch import Dispatcher
-from lambdacloud.testing._faults import Fault, RecordedRequest
+from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error
 from lambdacloud.testing._instances import find
 from lambdacloud.testing._limits import RateLimiter
 from lambdacloud.testing._server import serve, shutdown
 from lambdacloud.testing._world import World
-
-
-class FakeClock:
-    """The fake cloud's time: real time, plus however far it has been advanced.
-
-    Clients made by ``FakeLambdaCloud.client()`` sleep by advancing this clock instead of
-    waiting, so a wait for a machine that takes a minute to boot returns at once, while a
-    client of your own (sleeping for real) still sees machines boot in real time.
-
-    Args:
-        frozen: Ignore real time: the clock only moves when advanced (fully deterministic).
-    """
-
-    def __init__(self, *, frozen: bool = False) -> None:
-        self._frozen = frozen
-        self._started = time.monotonic()
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        """Seconds since the clock started."""
-        with self._lock:
-            real = 0.0 if self._frozen else time.monotonic() - self._started
-            return real + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``, at once.
-
-        Args:
-            seconds: How far; not negative.
-
-        Raises:
-            ValueError: ``seconds`` is negative.
-
-        API: none.
-        """
-        if seconds < 0:
-            raise ValueError("a clock cannot go back")
-        with self._lock:
-            self._offset += seconds
-
-    sleep = advance
 
 
 class FakeLambdaCloud:
@@ -74,8 +32,8 @@ class FakeLambdaCloud:
     It listens on 127.0.0.1 on a free port, speaks the API's envelope, error codes and
     statuses, checks the documented input constraints, and keeps state: instance types with
     prices and per-region capacity, regions, images, SSH keys, filesystems, firewall rules
-    and rulesets, instances with their lifecycle, and an audit event for each change.
-    Support tickets are not simulated (their endpoints answer 404).
+    and rulesets, instances with their lifecycle, an audit event for each change, and
+    support tickets with attachments (uploaded to presigned URLs the fake serves itself).
 
     Args:
         api_key: The key it accepts (Bearer or Basic); a random one by default.
@@ -93,6 +51,9 @@ class FakeLambdaCloud:
         burst: Requests that may arrive at once before the per-second limit applies
             (default 2).
         audit_page_size: Audit events per page.
+        ticket_page_size: Support tickets per page.
+        ticket_update_seconds: How long after a ticket update is accepted (202) it shows:
+            the API applies updates later. 0 applies them at once.
 
     Attributes:
         url: Where it listens (``http://127.0.0.1:<port>``), once started.
@@ -111,6 +72,8 @@ class FakeLambdaCloud:
         rate_limits: bool = True,
         burst: int = 2,
         audit_page_size: int = 100,
+        ticket_page_size: int = 25,
+        ticket_update_seconds: float = 5.0,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
         self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
@@ -120,6 +83,8 @@ class FakeLambdaCloud:
             restart_seconds=restart_seconds,
             terminate_seconds=terminate_seconds,
             audit_page_size=audit_page_size,
+            ticket_page_size=ticket_page_size,
+            ticket_update_seconds=ticket_update_seconds,
         )
         limiter = RateLimiter(self.clock, burst) if rate_limits else None
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
@@ -260,6 +225,7 @@ class FakeLambdaCloud:
         times: int = 1,
         method: str | None = None,
         path: str | None = None,
+        code: str | None = None,
     ) -> Fault:
         """Make the next ``times`` matching requests misbehave.
 
@@ -279,18 +245,25 @@ class FakeLambdaCloud:
             times: How many matching requests misbehave.
             method: Only requests with this method.
             path: Only requests under this path (``/instances`` means ``/api/v1/instances``
-                and what is below it).
+                and what is below it; ``/_storage`` is the attachment storage).
+            code: Answer with the API's envelope for this error code, with its documented
+                message and suggestion (``support-tickets/creation-failed``,
+                ``global/quota-exceeded``, ...); ``status`` defaults to the code's.
 
         Returns:
             The fault; ``hits`` counts the requests it has affected.
 
+        Raises:
+            ValueError: ``code`` is one the fake does not know and ``status`` is not given.
+
         API: none (it changes how the fake answers).
         """
-        if path is not None and not path.startswith("/api/"):
-            path = "/api/v1" + path
+        if code is not None:
+            status, envelope = coded_error(code, status)
+            body = envelope if body is None else body
         fault = Fault(
             method=method,
-            path=path,
+            path=None if path is None else _full_path(path),
             times=times,
             status=status,
             body=body,
@@ -316,7 +289,8 @@ class FakeLambdaCloud:
         """How many answered requests had this method, path and (if given) status.
 
         ``cloud.count("POST", "/instance-operations/launch", status=200)`` is how many
-        launches succeeded; without ``status``, how many arrived (dropped ones included).
+        launches succeeded; without ``status``, how many arrived (dropped ones and those the
+        rate limits refused included).
 
         Args:
             method: The HTTP method.
@@ -328,8 +302,7 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if not path.startswith("/api/"):
-            path = "/api/v1" + path
+        path = _full_path(path)
         return sum(
             1
             for r in self.requests
@@ -337,3 +310,8 @@ class FakeLambdaCloud:
             and r.path == path
             and (status is None or r.status == status)
         )
+
+
+def _full_path(path: str) -> str:
+    """``/instances`` is ``/api/v1/instances``; ``/api/...`` and ``/_storage/...`` stay."""
+    return path if path.startswith(("/api/", "/_")) else "/api/v1" + path

@@ -9,7 +9,7 @@ import re
 import threading
 from collections.abc import Callable
 
-from lambdacloud.testing import _account, _firewalls, _instances
+from lambdacloud.testing import _account, _firewalls, _instances, _storage, _tickets
 from lambdacloud.testing._checks import JSON, ApiError
 from lambdacloud.testing._faults import Fault, RecordedRequest, error_body
 from lambdacloud.testing._limits import RateLimiter
@@ -43,7 +43,30 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PATCH", "/api/v1/firewall-rulesets/{id}", _firewalls.update_ruleset),
     ("DELETE", "/api/v1/firewall-rulesets/{id}", _firewalls.delete_ruleset),
     ("GET", "/api/v1/audit-events", _firewalls.audit_events),
+    ("GET", "/api/v1/tickets", _tickets.list_tickets),
+    ("POST", "/api/v1/tickets", _tickets.create_ticket),
+    ("GET", "/api/v1/tickets/{ticket_id}", _tickets.get_ticket),
+    ("PATCH", "/api/v1/tickets/{ticket_id}", _tickets.update_ticket),
+    ("GET", "/api/v1/tickets/{ticket_id}/attachments", _tickets.list_attachments),
+    ("POST", "/api/v1/tickets/{ticket_id}/attachments", _tickets.initiate_attachment),
+    (
+        "DELETE",
+        "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}",
+        _tickets.delete_attachment,
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}/complete",
+        _tickets.complete_attachment,
+    ),
+    (
+        "GET",
+        "/api/v1/tickets/{ticket_id}/attachments/{attachment_id}/download",
+        _tickets.attachment_download,
+    ),
 ]
+#: Operations that answer other than 200 when they succeed.
+SUCCESS_STATUS: dict[Handler, int] = {_tickets.update_ticket: 202}
 #: The methods the API answers on some path; any other is refused, with the envelope.
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _COMPILED = [
@@ -79,9 +102,12 @@ class Dispatcher:
 
     def answer(
         self, request: Request, authorization: str | None, readable: bool
-    ) -> tuple[int, JSON, dict[str, str]]:
+    ) -> tuple[int, str | bytes | JSON, dict[str, str]]:
         headers: dict[str, str] = {}
         with self.world.lock:
+            if request.path.startswith(_storage.PREFIX):
+                # Another service, as far as the client knows: its own auth, no API limits.
+                return _storage.answer(self.world, request)
             try:
                 if request.method not in METHODS:
                     # As the proxy in front of the API would: before auth, and in JSON.
@@ -106,7 +132,7 @@ class Dispatcher:
                         raise ApiError(429, "global/too-many-requests", "Too many requests.")
                 if not readable:
                     raise ApiError(400, "global/invalid-parameters", "The body is not JSON.")
-                status, body = 200, self._route(request)
+                status, body = self._route(request)
             except ApiError as error:
                 status, body = error.status, {"error": error.body}
             except Exception:  # noqa: BLE001 - a bug in the fake still answers like a server
@@ -129,7 +155,7 @@ class Dispatcher:
             return _same(user, self.api_key)
         return False
 
-    def _route(self, request: Request) -> JSON:
+    def _route(self, request: Request) -> tuple[int, JSON]:
         for method, pattern, handler in _COMPILED:
             match = pattern.match(request.path)
             if match and method == request.method:
@@ -139,7 +165,8 @@ class Dispatcher:
                     raise ApiError(
                         400, "global/invalid-parameters", "The body must be a JSON object."
                     )
-                return handler(self.world, request, **match.groupdict())
+                body = handler(self.world, request, **match.groupdict())
+                return SUCCESS_STATUS.get(handler, 200), body
         raise ApiError(
             404,
             "global/not-found",

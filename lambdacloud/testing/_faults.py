@@ -140,3 +140,45 @@ def fault_body(fault: Fault) -> str | bytes | JSON:
     if fault.body is not None:
         return fault.body
     return error_body(fault.status or 500)
+
+
+#: Error codes an injected fault can answer with: status, documented message and suggestion.
+CODES: dict[str, tuple[int, str, str]] = {
+    "support-tickets/creation-failed": (
+        400,
+        "Failed to create the ticket.",
+        "Please try again. If the problem persists, contact support.",
+    ),
+    "global/quota-exceeded": (400, "Quota exceeded.", "Contact Support to increase your quota."),
+    "global/account-inactive": (
+        403,
+        "Your account is inactive.",
+        "Make sure you have verified your email address and have a valid payment method. "
+        "Contact Support if problems continue.",
+    ),
+    "global/invalid-address": (
+        403,
+        "Your billing address is invalid.",
+        "Make sure your billing address is valid. Contact Support if problems continue.",
+    ),
+    "instance-operations/launch/insufficient-capacity": (
+        400,
+        "Not enough capacity to fulfill launch request.",
+        "Try another region or instance type, or try again later.",
+    ),
+    "global/internal-error": (
+        500,
+        "An internal server error occurred.",
+        "Try again later. Contact Support if the problem persists.",
+    ),
+}
+
+
+def coded_error(code: str, status: int | None) -> tuple[int, JSON]:
+    """The status and envelope of an error code (its documented message and suggestion)."""
+    known = CODES.get(code)
+    if known is None and status is None:
+        raise ValueError(f"pass status= for the code {code!r}, which the fake does not know")
+    default_status, message, suggestion = known or (0, "Injected error.", "Try again later.")
+    error = {"code": code, "message": message, "suggestion": suggestion}
+    return (default_status if status is None else status), {"error": error}

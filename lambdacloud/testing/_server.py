@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lambdacloud.testing import _storage
 from lambdacloud.testing._checks import JSON
 from lambdacloud.testing._dispatch import Dispatcher
 from lambdacloud.testing._faults import RecordedRequest, fault_body
@@ -74,13 +75,14 @@ class _Handler(BaseHTTPRequestHandler):
         if dispatcher.stopped.is_set():
             self._reset()
             return
+        parts = urlsplit(self.path)
+        stored = parts.path.startswith(_storage.PREFIX)
         try:
-            raw = self._body()
+            raw = self._body(_storage.ATTACHMENT_MAX if stored else MAX_BODY)
         except _BadRequest as error:
             self._send(400, {"error": {"code": "global/invalid-parameters", "message": str(error)}})
             self.close_connection = True
             return
-        parts = urlsplit(self.path)
         method = self.command.upper()
         query = parse_qs(parts.query)
         fault = dispatcher.take_fault(method, parts.path)
@@ -92,9 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         try:
-            body, readable = (json.loads(raw), True) if raw else (None, True)
+            body, readable = (json.loads(raw), True) if raw and not stored else (None, True)
         except (ValueError, RecursionError):
             body, readable = None, False
+        host, port = (str(part) for part in self.server.server_address[:2])
         request = Request(
             method=method,
             path=parts.path,
@@ -102,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             user_agent=self.headers.get("User-Agent"),
             client_ip=self.client_address[0],
+            host=self.headers.get("Host") or f"{host}:{port}",
+            raw=raw,
+            headers={name.lower(): value for name, value in self.headers.items()},
         )
         headers = dict(fault.headers) if fault is not None else {}
         if fault is not None and fault.status is not None:
@@ -116,19 +122,19 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
 
-    def _body(self) -> bytes:
+    def _body(self, limit: int) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._chunked()
+            return self._chunked(limit)
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
         if not length.isdigit():
             raise _BadRequest("Content-Length is not a number.")
-        if int(length) > MAX_BODY:
+        if int(length) > limit:
             raise _BadRequest("The body is too large.")
         return self.rfile.read(int(length))
 
-    def _chunked(self) -> bytes:
+    def _chunked(self, limit: int) -> bytes:
         body = b""
         while True:
             size_line = self.rfile.readline(100).split(b";")[0].strip()
@@ -142,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return body
             body += self.rfile.read(size)
             self.rfile.readline(10)
-            if len(body) > MAX_BODY:
+            if len(body) > limit:
                 raise _BadRequest("The body is too large.")
 
     def _send(
@@ -154,10 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
         truncate: bool = False,
     ) -> None:
         content, kind = _encode(payload)
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("Content-Type", kind)
+        self.send_header("Content-Type", headers.pop("Content-Type", kind))
         self.send_header("Content-Length", str(len(content)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD":

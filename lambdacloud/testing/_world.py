@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -54,6 +55,44 @@ class FakeInstance:
     jupyter_token: str = ""
 
 
+@dataclass
+class FakeTicket:
+    id: str
+    external_id: str
+    subject: str
+    description: str
+    type: str
+    created: float
+    fields: JSON = field(default_factory=dict)  # severity, priority, hostname, ...
+    affected_devices: list[str] = field(default_factory=list)
+    comments: list[JSON] = field(default_factory=list)
+    status: str = "open"
+    updated: float | None = None
+    resolved: float | None = None
+
+
+@dataclass
+class FakeAttachment:
+    id: str
+    ticket_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    created: float
+    status: str = "pending"
+    uploaded: float | None = None
+    content: bytes | None = None
+
+
+@dataclass
+class TicketUpdate:
+    """A change the API accepted (202) and applies later, at ``due``."""
+
+    ticket_id: str
+    due: float
+    changes: JSON
+
+
 class World:
     """Everything the fake cloud knows, behind one lock."""
 
@@ -65,6 +104,8 @@ class World:
         restart_seconds: float,
         terminate_seconds: float,
         audit_page_size: int,
+        ticket_page_size: int = 25,
+        ticket_update_seconds: float = 5.0,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -91,6 +132,13 @@ class World:
         self.rulesets: dict[str, JSON] = {}
         self.global_rules: list[JSON] = [dict(ssh)]
         self.audit: list[JSON] = []
+        self.ticket_page_size = ticket_page_size
+        self.ticket_update_seconds = ticket_update_seconds
+        self.tickets: dict[str, FakeTicket] = {}
+        self.attachments: dict[str, FakeAttachment] = {}
+        self.ticket_updates: list[TicketUpdate] = []
+        # Signs the presigned storage URLs the fake hands out for attachments.
+        self.storage_key = secrets.token_bytes(32)
         self._hosts = 1
 
     def now(self) -> float:
