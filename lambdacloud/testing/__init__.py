@@ -12,8 +12,16 @@ With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when th
 is installed) gives a started fake per test.
 """
 
+from lambdacloud.testing._capacity import CapacityWindow
 from lambdacloud.testing._clock import FakeClock
 from lambdacloud.testing._cloud import FakeLambdaCloud
 from lambdacloud.testing._faults import BAD_GATEWAY_HTML, Fault, RecordedRequest
 
-__all__ = ["BAD_GATEWAY_HTML", "FakeClock", "FakeLambdaCloud", "Fault", "RecordedRequest"]
+__all__ = [
+    "BAD_GATEWAY_HTML",
+    "CapacityWindow",
+    "FakeClock",
+    "FakeLambdaCloud",
+    "Fault",
+    "RecordedRequest",
+]

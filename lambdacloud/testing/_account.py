@@ -47,7 +47,7 @@ def instance_types(world: World, request: Request) -> JSON:
             "regions_with_capacity_available": [
                 world.region_json(region)
                 for region in world.regions
-                if world.capacity.get((name, region), 0) > 0
+                if world.capacity.available(name, region) > 0
             ],
         }
     return {"data": data}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 from lambdacloud.client import Client
+from lambdacloud.testing._capacity import CapacityWindow
+from lambdacloud.testing._catalog import OFFERED
 from lambdacloud.testing._clock import FakeClock
 from lambdacloud.testing._dispatch import Dispatcher
 from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error
@@ -16,6 +18,9 @@ from lambdacloud.testing._instances import find
 from lambdacloud.testing._limits import RateLimiter
 from lambdacloud.testing._server import serve, shutdown
 from lambdacloud.testing._world import World
+
+#: The capacity scenarios ``FakeLambdaCloud(capacity=...)`` knows.
+SCENARIOS = ("steady", "scarce", "none")
 
 
 class FakeLambdaCloud:
@@ -54,6 +59,12 @@ class FakeLambdaCloud:
         ticket_page_size: Support tickets per page.
         ticket_update_seconds: How long after a ticket update is accepted (202) it shows:
             the API applies updates later. 0 applies them at once.
+        capacity: ``"steady"`` (the default): the catalog's capacity, which changes only
+            when machines launch and terminate or you call ``set_capacity()``;
+            ``"scarce"``: none steady, windows that come and go at random and launches
+            refused about 3 times in 11 (``random_capacity()`` with its defaults);
+            ``"none"``: no capacity anywhere until you add some.
+        seed: The seed of the ``"scarce"`` scenario (random when ``None``).
 
     Attributes:
         url: Where it listens (``http://127.0.0.1:<port>``), once started.
@@ -74,6 +85,8 @@ class FakeLambdaCloud:
         audit_page_size: int = 100,
         ticket_page_size: int = 25,
         ticket_update_seconds: float = 5.0,
+        capacity: str = "steady",
+        seed: int | None = None,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
         self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
@@ -86,6 +99,12 @@ class FakeLambdaCloud:
             ticket_page_size=ticket_page_size,
             ticket_update_seconds=ticket_update_seconds,
         )
+        if capacity == "scarce":
+            self.random_capacity(seed=seed)
+        elif capacity == "none":
+            self._world.capacity.steady = {}
+        elif capacity != "steady":
+            raise ValueError(f"capacity must be one of {', '.join(SCENARIOS)}, not {capacity!r}")
         limiter = RateLimiter(self.clock, burst) if rate_limits else None
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
         self._server: Any = None
@@ -186,11 +205,138 @@ class FakeLambdaCloud:
         API: none.
         """
         with self._world.lock:
-            if instance_type not in self._world.instance_types:
-                raise ValueError(f"unknown instance type {instance_type!r}")
-            if region not in self._world.regions:
-                raise ValueError(f"unknown region {region!r}")
-            self._world.capacity[(instance_type, region)] = count
+            self._known(instance_type, region)
+            self._world.capacity.steady[(instance_type, region)] = count
+
+    def capacity_window(
+        self,
+        instance_type: str,
+        region: str,
+        *,
+        opens_at: float,
+        lasts: float = 60.0,
+        count: int = 1,
+    ) -> CapacityWindow:
+        """Make capacity appear for a while, as it does on the real cloud: a window.
+
+        From ``opens_at`` seconds from now (on the fake clock) for ``lasts`` seconds, the
+        type can be launched in the region (``count`` machines), on top of any steady
+        capacity; then what is left disappears. A machine launched from it and terminated
+        while it is open gives its place back.
+
+        Args:
+            instance_type: The type's name, such as ``gpu_1x_h100_pcie``.
+            region: The region's code, such as ``us-south-1``.
+            opens_at: Seconds from now (fake clock) until it opens; 0 opens it now.
+            lasts: Seconds it stays open.
+            count: Machines it offers.
+
+        Returns:
+            The window, with its absolute ``opens_at`` and ``closes_at`` and, as launches
+            use it, ``taken_at`` and ``instance_ids``.
+
+        Raises:
+            ValueError: An unknown type or region, a negative ``opens_at``, a ``lasts``
+                that is not positive, or a ``count`` below 1.
+
+        API: none.
+        """
+        for name, bad in (("opens_at", opens_at < 0), ("lasts", lasts <= 0), ("count", count < 1)):
+            if bad:
+                raise ValueError(
+                    f"{name} is out of range: need opens_at >= 0, lasts > 0, count >= 1"
+                )
+        with self._world.lock:
+            self._known(instance_type, region)
+            return self._world.capacity.schedule(
+                instance_type, region, opens_at=opens_at, lasts=lasts, count=count
+            )
+
+    def refuse_next_launches(self, n: int = 1) -> None:
+        """Refuse the next ``n`` launches that capacity would allow, as the real cloud can.
+
+        They get the API's own answer for no capacity (400,
+        ``instance-operations/launch/insufficient-capacity``, with its suggestion) although
+        the capacity is listed; nothing is used up. Calls add up.
+
+        Args:
+            n: How many launches to refuse.
+
+        Raises:
+            ValueError: ``n`` is negative.
+
+        API: none.
+        """
+        if n < 0:
+            raise ValueError("n cannot be negative")
+        with self._world.lock:
+            self._world.capacity.refusals_due += n
+
+    def random_capacity(
+        self,
+        *,
+        seed: int | None = None,
+        pairs: Iterable[tuple[str, str]] | None = None,
+        mean_gap: float = 300.0,
+        lasts: float = 60.0,
+        count: int = 1,
+        refusal_rate: float = 3 / 11,
+    ) -> int:
+        """Make capacity scarce: windows open and close at random, launches get refused.
+
+        The steady capacity goes to 0. For each (type, region) pair, windows of about
+        ``lasts`` seconds (between half and one and a half times it) open after gaps of
+        ``mean_gap`` seconds on average (exponentially distributed), each offering
+        ``count`` machines; a launch that capacity allows is refused with probability
+        ``refusal_rate`` (about 3 in 11 on the real API). All on the fake clock, from now:
+        the same seed gives the same windows and, for the same launches, the same refusals.
+        Windows made by ``capacity_window()`` and ``set_capacity()`` still apply.
+
+        Args:
+            seed: The seed; a random one (returned) when ``None``.
+            pairs: The (type, region) pairs whose capacity comes and goes; by default every
+                pair the catalog offers (each type in the regions it is sold in).
+            mean_gap: Mean seconds between one window's close and the next one's opening.
+            lasts: Typical seconds a window stays open.
+            count: Machines each window offers.
+            refusal_rate: Chance that a launch that capacity allows is refused anyway.
+
+        Returns:
+            The seed used, to replay a rehearsal.
+
+        Raises:
+            ValueError: An unknown type or region, ``mean_gap`` or ``lasts`` not positive,
+                ``count`` below 1, or ``refusal_rate`` outside 0 to 1.
+
+        API: none.
+        """
+        if mean_gap <= 0 or lasts <= 0 or count < 1 or not 0 <= refusal_rate <= 1:
+            raise ValueError("need mean_gap > 0, lasts > 0, count >= 1, 0 <= refusal_rate <= 1")
+        chosen = list(OFFERED if pairs is None else pairs)
+        with self._world.lock:
+            for instance_type, region in chosen:
+                self._known(instance_type, region)
+            return self._world.capacity.go_random(
+                seed=seed,
+                pairs=chosen,
+                mean_gap=mean_gap,
+                lasts=lasts,
+                count=count,
+                refusal_rate=refusal_rate,
+            )
+
+    @property
+    def capacity_windows(self) -> list[CapacityWindow]:
+        """Every window made by ``capacity_window()``, and those of ``random_capacity()``
+        that have opened by now, in order of opening (absolute fake-clock times)."""
+        with self._world.lock:
+            return self._world.capacity.listing()
+
+    def _known(self, instance_type: str, region: str) -> None:
+        if instance_type not in self._world.instance_types:
+            raise ValueError(f"unknown instance type {instance_type!r}")
+        if region not in self._world.regions:
+            raise ValueError(f"unknown region {region!r}")
 
     def preempt(self, instance_id: str) -> None:
         """Preempt a running instance: it becomes ``preempted`` and frees its capacity.
@@ -209,8 +355,7 @@ class FakeLambdaCloud:
             instance = find(self._world, instance_id)
             if not self._world.running(instance):
                 raise ValueError(f"instance {instance_id} is {self._world.status(instance)}")
-            key = (instance.type_name, instance.region)
-            self._world.capacity[key] = self._world.capacity.get(key, 0) + 1
+            self._world.capacity.give_back(instance.type_name, instance.region, instance.window)
             instance.preempted = True
 
     def inject(

@@ -88,7 +88,6 @@ class Dispatcher:
         self.stopped = threading.Event()
 
     def record(self, recorded: RecordedRequest) -> None:
-        recorded.at = self.world.now()
         with self.lock:
             self.recorded.append(recorded)
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lambdacloud.testing import _catalog
+from lambdacloud.testing._capacity import Capacity, CapacityWindow
 from lambdacloud.testing._checks import JSON
 
 
@@ -50,6 +51,8 @@ class FakeInstance:
     restart_until: float | None = None
     terminate_at: float | None = None
     preempted: bool = False
+    #: The capacity window it was launched from (``None``: the steady capacity).
+    window: CapacityWindow | None = None
     ip: str = ""
     private_ip: str = ""
     jupyter_token: str = ""
@@ -117,7 +120,7 @@ class World:
         self._clock_start = clock()
         self.regions = dict(_catalog.REGIONS)
         self.instance_types = dict(_catalog.INSTANCE_TYPES)
-        self.capacity = dict(_catalog.CAPACITY)
+        self.capacity = Capacity(clock)
         self.images = _images(self.regions)
         self.ssh_keys: dict[str, JSON] = {}
         self.filesystems: dict[str, JSON] = {}
