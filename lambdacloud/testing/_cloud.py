@@ -423,12 +423,12 @@ class FakeLambdaCloud:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, in order, with its answer and its time on ``clock``.
+        """Every request received so far, in order of arrival, with its answer.
 
-        A request whose connection a fault dropped is there with ``status`` 0.
+        Each one's ``at`` is when it arrived, on ``clock``. A request whose connection a
+        fault dropped is there with ``status`` 0.
         """
-        with self._dispatcher.lock:
-            return list(self._dispatcher.recorded)
+        return self._dispatcher.recorded
 
     def count(self, method: str, path: str, *, status: int | None = None) -> int:
         """How many answered requests had this method, path and (if given) status.

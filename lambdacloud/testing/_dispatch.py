@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import hmac
+import itertools
 import math
 import re
 import threading
@@ -83,13 +85,26 @@ class Dispatcher:
         self.api_key = api_key
         self.limiter = limiter
         self.faults: list[Fault] = []
-        self.recorded: list[RecordedRequest] = []
+        # Kept in order of arrival (a slow answer is recorded when it is sent, after others).
+        self._recorded: list[tuple[int, RecordedRequest]] = []
+        self._arrivals = itertools.count()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
-    def record(self, recorded: RecordedRequest) -> None:
+    def arrive(self) -> int:
+        """A number for a request that has just arrived: its place in ``recorded``."""
         with self.lock:
-            self.recorded.append(recorded)
+            return next(self._arrivals)
+
+    def record(self, arrival: int, recorded: RecordedRequest) -> None:
+        with self.lock:
+            bisect.insort(self._recorded, (arrival, recorded), key=lambda entry: entry[0])
+
+    @property
+    def recorded(self) -> list[RecordedRequest]:
+        """Every request answered (or dropped) so far, in order of arrival."""
+        with self.lock:
+            return [recorded for _, recorded in self._recorded]
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:

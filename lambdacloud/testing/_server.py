@@ -85,14 +85,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         method = self.command.upper()
         query = parse_qs(parts.query)
-        arrived = dispatcher.world.now()
+        arrived, arrival = dispatcher.world.now(), dispatcher.arrive()
         fault = dispatcher.take_fault(method, parts.path)
         if fault is not None and fault.delay and dispatcher.stopped.wait(fault.delay):
             self._reset()
             return
         if fault is not None and fault.drop:
             dispatcher.record(
-                RecordedRequest(method, parts.path, query, None, 0, None, True, arrived)
+                arrival, RecordedRequest(method, parts.path, query, None, 0, None, True, arrived)
             )
             self._reset()
             return
@@ -121,9 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             headers.update(answered)
         dispatcher.record(
+            arrival,
             RecordedRequest(
                 method, parts.path, query, body, status, payload, fault is not None, arrived
-            )
+            ),
         )
         self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
 
