@@ -17,6 +17,7 @@ from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error
 from lambdacloud.testing._instances import find
 from lambdacloud.testing._limits import RateLimiter
 from lambdacloud.testing._server import serve, shutdown
+from lambdacloud.testing._ssh import SshListeners
 from lambdacloud.testing._world import World
 
 #: The capacity scenarios ``FakeLambdaCloud(capacity=...)`` knows.
@@ -65,11 +66,19 @@ class FakeLambdaCloud:
             refused about 3 times in 11 (``random_capacity()`` with its defaults);
             ``"none"``: no capacity anywhere until you add some.
         seed: The seed of the ``"scarce"`` scenario (random when ``None``).
+        ssh: Make running instances answer an SSH readiness check: each gets a loopback
+            address of its own (127.0.1.1, ...) as ``ip``, where ``ssh_port`` answers with
+            an OpenSSH banner once it is active and its sshd is up; before that the
+            connection is reset, and after termination it is refused. ``False`` keeps the
+            ips in the documentation ranges, with nothing listening.
+        ssh_delay: Seconds (fake clock) from ``active`` until sshd answers: on real machines
+            it comes up a little after the API says active.
 
     Attributes:
         url: Where it listens (``http://127.0.0.1:<port>``), once started.
         api_key: The key it accepts.
         clock: Its clock.
+        ssh_port: The port instances answer SSH on, once started (``None`` without SSH).
     """
 
     def __init__(
@@ -87,6 +96,8 @@ class FakeLambdaCloud:
         ticket_update_seconds: float = 5.0,
         capacity: str = "steady",
         seed: int | None = None,
+        ssh: bool = True,
+        ssh_delay: float = 10.0,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
         self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
@@ -107,9 +118,12 @@ class FakeLambdaCloud:
             raise ValueError(f"capacity must be one of {', '.join(SCENARIOS)}, not {capacity!r}")
         limiter = RateLimiter(self.clock, burst) if rate_limits else None
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
+        self._world.ssh_delay = ssh_delay
+        self._ssh = ssh
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.ssh_port: int | None = None
 
     def __repr__(self) -> str:
         return f"FakeLambdaCloud(url={self.url!r})"
@@ -133,6 +147,9 @@ class FakeLambdaCloud:
             self._server, self._thread = serve("127.0.0.1", 0, self._dispatcher)
             host, port = self._server.server_address[:2]
             self.url = f"http://{host}:{port}"
+            if self._ssh:
+                self._world.ssh = SshListeners(self._world.ssh_ready)
+                self.ssh_port = self._world.ssh.port
         return self
 
     def stop(self) -> None:
@@ -143,6 +160,9 @@ class FakeLambdaCloud:
         if self._server is not None and self._thread is not None:
             shutdown(self._server, self._thread)
             self._server = self._thread = None
+        if self._world.ssh is not None:
+            self._world.ssh.stop()
+            self._world.ssh = None
 
     def __enter__(self) -> FakeLambdaCloud:
         return self.start()
@@ -356,6 +376,7 @@ class FakeLambdaCloud:
             if not self._world.running(instance):
                 raise ValueError(f"instance {instance_id} is {self._world.status(instance)}")
             self._world.capacity.give_back(instance.type_name, instance.region, instance.window)
+            self._world.gone(instance)
             instance.preempted = True
 
     def inject(

@@ -201,6 +201,7 @@ def terminate(world: World, request: Request) -> JSON:
     for instance in instances:
         if world.running(instance):
             world.capacity.give_back(instance.type_name, instance.region, instance.window)
+            world.gone(instance)
         if instance.terminate_at is None:
             instance.terminate_at = world.now()
         world.record(request, "instance", "terminated", [instance.id])

@@ -13,6 +13,7 @@ from typing import Any
 from lambdacloud.testing import _catalog
 from lambdacloud.testing._capacity import Capacity, CapacityWindow
 from lambdacloud.testing._checks import JSON
+from lambdacloud.testing._ssh import SshListeners
 
 
 @dataclass
@@ -143,6 +144,9 @@ class World:
         # Signs the presigned storage URLs the fake hands out for attachments.
         self.storage_key = secrets.token_bytes(32)
         self._hosts = 1
+        #: The SSH listeners, while the fake serves with SSH simulated.
+        self.ssh: SshListeners | None = None
+        self.ssh_delay = 0.0
 
     def now(self) -> float:
         return self.clock()
@@ -175,14 +179,33 @@ class World:
         return self.status(instance) not in ("terminating", "terminated", "preempted")
 
     def addresses(self) -> tuple[str, str]:
-        """A public address (from the three documentation ranges) and a private one."""
+        """A public address and a private one for a new instance.
+
+        The public one is a loopback address with an SSH listener when SSH is simulated,
+        otherwise one from the three documentation ranges.
+        """
         self._hosts += 1
         number = self._hosts
         network = ("198.51.100", "203.0.113", "192.0.2")[number // 254 % 3]
-        return (
-            f"{network}.{number % 254 + 1}",
-            f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}",
-        )
+        public = self.ssh.open() if self.ssh is not None else f"{network}.{number % 254 + 1}"
+        return public, f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}"
+
+    def gone(self, instance: FakeInstance) -> None:
+        """An instance stopped running (terminated, preempted): nothing answers at its ip."""
+        if self.ssh is not None:
+            self.ssh.close(instance.ip)
+
+    def ssh_ready(self, address: str) -> bool:
+        """Whether SSH answers at an address: every running instance there is active and
+        has been for ``ssh_delay`` (sshd starts late), and there is one."""
+        with self.lock:
+            now = self.now()
+            there = [i for i in self.instances.values() if i.ip == address and self.running(i)]
+            return bool(there) and all(
+                self.status(i) == "active"
+                and now >= max(i.ready_at, i.restart_until or 0.0) + self.ssh_delay
+                for i in there
+            )
 
     def region_json(self, name: str) -> JSON:
         return {"name": name, "description": self.regions.get(name, name)}
