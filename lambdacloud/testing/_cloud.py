@@ -73,6 +73,8 @@ class FakeLambdaCloud:
             ips in the documentation ranges, with nothing listening.
         ssh_delay: Seconds (fake clock) from ``active`` until sshd answers: on real machines
             it comes up a little after the API says active.
+        host: The address to listen on; keep 127.0.0.1 unless others must reach it.
+        port: The port to listen on; 0 picks a free one.
 
     Attributes:
         url: Where it listens (``http://127.0.0.1:<port>``), once started.
@@ -98,6 +100,8 @@ class FakeLambdaCloud:
         seed: int | None = None,
         ssh: bool = True,
         ssh_delay: float = 10.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
         self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
@@ -120,6 +124,7 @@ class FakeLambdaCloud:
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
         self._world.ssh_delay = ssh_delay
         self._ssh = ssh
+        self._address = (host, port)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -129,7 +134,7 @@ class FakeLambdaCloud:
         return f"FakeLambdaCloud(url={self.url!r})"
 
     def start(self) -> FakeLambdaCloud:
-        """Start serving on 127.0.0.1 on a free port; ``url`` says where.
+        """Start serving (on 127.0.0.1 on a free port by default); ``url`` says where.
 
         A stopped fake cannot start again: make a new one.
 
@@ -138,13 +143,14 @@ class FakeLambdaCloud:
 
         Raises:
             RuntimeError: The fake was stopped before.
+            OSError: It cannot listen there (the port is taken, ...).
 
         API: none (it serves the API).
         """
         if self._dispatcher.stopped.is_set():
             raise RuntimeError("this FakeLambdaCloud was stopped; make a new one")
         if self._server is None:
-            self._server, self._thread = serve("127.0.0.1", 0, self._dispatcher)
+            self._server, self._thread = serve(*self._address, self._dispatcher)
             host, port = self._server.server_address[:2]
             self.url = f"http://{host}:{port}"
             if self._ssh:

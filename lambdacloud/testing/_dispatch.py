@@ -143,7 +143,12 @@ class Dispatcher:
                     wait = self.limiter.check(request.method, request.path)
                     if wait is not None:
                         headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                        raise ApiError(429, "global/too-many-requests", "Too many requests.")
+                        raise ApiError(
+                            429,
+                            "global/too-many-requests",
+                            "Too many requests.",
+                            "Wait the seconds Retry-After says, then try again.",
+                        )
                 if not readable:
                     raise ApiError(400, "global/invalid-parameters", "The body is not JSON.")
                 status, body = self._route(request)
