@@ -221,8 +221,8 @@ class TestRandomCapacity:
             assert window.taken_at == [sent.at]
 
     def test_about_three_launches_in_eleven_are_refused(self) -> None:
-        capacity = Capacity(FakeClock(frozen=True))
-        capacity.go_random(seed=5, pairs=[], mean_gap=300, lasts=60, count=1, refusal_rate=3 / 11)
+        capacity = Capacity(FakeClock(frozen=True), types=[], regions=[])
+        capacity.go_random(seed=5, pairs=[])  # refusal_rate 3/11 by default
         refused = sum(capacity.refuse() for _ in range(11_000))
         assert 2700 <= refused <= 3300
 

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
-from lambdacloud.testing._cloud import SCENARIOS, FakeLambdaCloud
+from lambdacloud.testing._capacity import SCENARIOS
+from lambdacloud.testing._cloud import FakeLambdaCloud
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from lambdacloud.testing import _catalog
 
 Pair = tuple[str, str]
+#: The capacity scenarios ``FakeLambdaCloud(capacity=...)`` knows.
+SCENARIOS = ("steady", "scarce", "none")
 
 
 @dataclass
@@ -99,12 +101,45 @@ class Capacity:
     """How many machines each (type, region) can launch, now: steady counts plus open
     windows, less what the windows' launches still hold."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, clock: Callable[[], float], *, types: Iterable[str], regions: Iterable[str]
+    ) -> None:
         self.clock = clock
+        self.types = set(types)
+        self.regions = set(regions)
         self.steady: dict[Pair, int] = dict(_catalog.CAPACITY)
         self.windows: list[CapacityWindow] = []
         self.refusals_due = 0
         self.random: _RandomMode | None = None
+
+    def check(self, instance_type: str, region: str) -> Pair:
+        """The pair, once both are known.
+
+        Raises:
+            ValueError: An unknown type or region.
+        """
+        if instance_type not in self.types:
+            raise ValueError(f"unknown instance type {instance_type!r}")
+        if region not in self.regions:
+            raise ValueError(f"unknown region {region!r}")
+        return instance_type, region
+
+    def scenario(self, name: str, seed: int | None) -> None:
+        """Start from a named scenario: ``steady``, ``scarce`` or ``none``."""
+        if name == "scarce":
+            self.go_random(seed=seed)
+        elif name == "none":
+            self.steady = {}
+        elif name != "steady":
+            raise ValueError(f"capacity must be one of {', '.join(SCENARIOS)}, not {name!r}")
+
+    def set_steady(self, instance_type: str, region: str, count: int) -> None:
+        self.steady[self.check(instance_type, region)] = count
+
+    def refuse_more(self, n: int) -> None:
+        if n < 0:
+            raise ValueError("n cannot be negative")
+        self.refusals_due += n
 
     def available(self, instance_type: str, region: str) -> int:
         now = self.clock()
@@ -150,10 +185,14 @@ class Capacity:
     def schedule(
         self, instance_type: str, region: str, *, opens_at: float, lasts: float, count: int
     ) -> CapacityWindow:
-        now = self.clock()
-        window = CapacityWindow(
-            instance_type, region, now + opens_at, now + opens_at + lasts, count
-        )
+        for name, bad in (("opens_at", opens_at < 0), ("lasts", lasts <= 0), ("count", count < 1)):
+            if bad:
+                raise ValueError(
+                    f"{name} is out of range: need opens_at >= 0, lasts > 0, count >= 1"
+                )
+        self.check(instance_type, region)
+        opens = self.clock() + opens_at
+        window = CapacityWindow(instance_type, region, opens, opens + lasts, count)
         self.windows.append(window)
         return window
 
@@ -161,17 +200,21 @@ class Capacity:
         self,
         *,
         seed: int | None,
-        pairs: Iterable[Pair],
-        mean_gap: float,
-        lasts: float,
-        count: int,
-        refusal_rate: float,
+        pairs: Iterable[Pair] | None = None,
+        mean_gap: float = 300.0,
+        lasts: float = 60.0,
+        count: int = 1,
+        refusal_rate: float = 3 / 11,
     ) -> int:
         """Capacity comes and goes at random per pair; the steady counts are set to 0."""
+        if mean_gap <= 0 or lasts <= 0 or count < 1 or not 0 <= refusal_rate <= 1:
+            raise ValueError("need mean_gap > 0, lasts > 0, count >= 1, 0 <= refusal_rate <= 1")
+        offered = _catalog.OFFERED if pairs is None else pairs
+        chosen_pairs = [self.check(*pair) for pair in offered]
         chosen = seed if seed is not None else secrets.randbelow(2**32)
         self.random = _RandomMode(
             seed=chosen,
-            pairs=list(pairs),
+            pairs=chosen_pairs,
             mean_gap=mean_gap,
             lasts=lasts,
             count=count,

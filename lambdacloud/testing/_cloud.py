@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 from lambdacloud.client import Client
 from lambdacloud.testing._capacity import CapacityWindow
-from lambdacloud.testing._catalog import OFFERED
 from lambdacloud.testing._clock import FakeClock
 from lambdacloud.testing._dispatch import Dispatcher
-from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error
+from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error, full_path
 from lambdacloud.testing._instances import find
 from lambdacloud.testing._limits import RateLimiter
-from lambdacloud.testing._server import serve, shutdown
-from lambdacloud.testing._ssh import SshListeners
+from lambdacloud.testing._server import Serving
 from lambdacloud.testing._world import World
-
-#: The capacity scenarios ``FakeLambdaCloud(capacity=...)`` knows.
-SCENARIOS = ("steady", "scarce", "none")
 
 
 class FakeLambdaCloud:
@@ -48,12 +42,10 @@ class FakeLambdaCloud:
         boot_seconds: How long a launched instance stays ``booting``.
         restart_seconds: How long a restarted instance stays ``booting``.
         terminate_seconds: How long a terminated instance stays ``terminating``.
-        rate_limits: Enforce the API's limits, as the API does: about 1 request/s (after a
-            burst of ``burst``) and 1 launch per 12 s, answering 429
-            (``global/too-many-requests``) with ``Retry-After`` in whole seconds beyond
-            them; a refused request uses up nothing. On by default, so that code that works
-            here does not meet its first 429 in production; clients from ``client()``
-            absorb them on fake time. ``False`` turns them off.
+        rate_limits: Enforce the API's limits, on by default: about 1 request/s (after a
+            burst of ``burst``) and 1 launch per 12 s, beyond which it answers 429
+            (``global/too-many-requests``) with ``Retry-After`` in whole seconds. Clients
+            from ``client()`` wait them out on fake time. ``False`` turns them off.
         burst: Requests that may arrive at once before the per-second limit applies
             (default 2).
         audit_page_size: Audit events per page.
@@ -68,9 +60,7 @@ class FakeLambdaCloud:
         seed: The seed of the ``"scarce"`` scenario (random when ``None``).
         ssh: Make running instances answer an SSH readiness check: each gets a loopback
             address of its own (127.0.1.1, ...) as ``ip``, where ``ssh_port`` answers with
-            an OpenSSH banner once it is active and its sshd is up; before that the
-            connection is reset, and after termination it is refused. ``False`` keeps the
-            ips in the documentation ranges, with nothing listening.
+            an OpenSSH banner once sshd is up. ``False``: documentation-range ips.
         ssh_delay: Seconds (fake clock) from ``active`` until sshd answers: on real machines
             it comes up a little after the API says active.
         host: The address to listen on; keep 127.0.0.1 unless others must reach it.
@@ -114,19 +104,13 @@ class FakeLambdaCloud:
             ticket_page_size=ticket_page_size,
             ticket_update_seconds=ticket_update_seconds,
         )
-        if capacity == "scarce":
-            self.random_capacity(seed=seed)
-        elif capacity == "none":
-            self._world.capacity.steady = {}
-        elif capacity != "steady":
-            raise ValueError(f"capacity must be one of {', '.join(SCENARIOS)}, not {capacity!r}")
+        self._world.capacity.scenario(capacity, seed)
         limiter = RateLimiter(self.clock, burst) if rate_limits else None
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
         self._world.ssh_delay = ssh_delay
         self._ssh = ssh
         self._address = (host, port)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self.url = ""
         self.ssh_port: int | None = None
 
@@ -149,13 +133,9 @@ class FakeLambdaCloud:
         """
         if self._dispatcher.stopped.is_set():
             raise RuntimeError("this FakeLambdaCloud was stopped; make a new one")
-        if self._server is None:
-            self._server, self._thread = serve(*self._address, self._dispatcher)
-            host, port = self._server.server_address[:2]
-            self.url = f"http://{host}:{port}"
-            if self._ssh:
-                self._world.ssh = SshListeners(self._world.ssh_ready)
-                self.ssh_port = self._world.ssh.port
+        if self._serving is None:
+            self._serving = Serving(*self._address, self._dispatcher, ssh=self._ssh)
+            self.url, self.ssh_port = self._serving.url, self._serving.ssh_port
         return self
 
     def stop(self) -> None:
@@ -163,12 +143,9 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if self._server is not None and self._thread is not None:
-            shutdown(self._server, self._thread)
-            self._server = self._thread = None
-        if self._world.ssh is not None:
-            self._world.ssh.stop()
-            self._world.ssh = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> FakeLambdaCloud:
         return self.start()
@@ -231,8 +208,7 @@ class FakeLambdaCloud:
         API: none.
         """
         with self._world.lock:
-            self._known(instance_type, region)
-            self._world.capacity.steady[(instance_type, region)] = count
+            self._world.capacity.set_steady(instance_type, region, count)
 
     def capacity_window(
         self,
@@ -267,13 +243,7 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        for name, bad in (("opens_at", opens_at < 0), ("lasts", lasts <= 0), ("count", count < 1)):
-            if bad:
-                raise ValueError(
-                    f"{name} is out of range: need opens_at >= 0, lasts > 0, count >= 1"
-                )
         with self._world.lock:
-            self._known(instance_type, region)
             return self._world.capacity.schedule(
                 instance_type, region, opens_at=opens_at, lasts=lasts, count=count
             )
@@ -293,10 +263,8 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if n < 0:
-            raise ValueError("n cannot be negative")
         with self._world.lock:
-            self._world.capacity.refusals_due += n
+            self._world.capacity.refuse_more(n)
 
     def random_capacity(
         self,
@@ -310,13 +278,11 @@ class FakeLambdaCloud:
     ) -> int:
         """Make capacity scarce: windows open and close at random, launches get refused.
 
-        The steady capacity goes to 0. For each (type, region) pair, windows of about
-        ``lasts`` seconds (between half and one and a half times it) open after gaps of
-        ``mean_gap`` seconds on average (exponentially distributed), each offering
-        ``count`` machines; a launch that capacity allows is refused with probability
-        ``refusal_rate`` (about 3 in 11 on the real API). All on the fake clock, from now:
-        the same seed gives the same windows and, for the same launches, the same refusals.
-        Windows made by ``capacity_window()`` and ``set_capacity()`` still apply.
+        The steady capacity goes to 0. Per (type, region) pair, windows of ``lasts`` seconds
+        (0.5 to 1.5 times it) open after gaps of ``mean_gap`` seconds on average; a launch
+        that capacity allows is refused with probability ``refusal_rate``. On the fake
+        clock, from now; the same seed gives the same windows (and the same refusals for
+        the same launches). ``capacity_window()`` and ``set_capacity()`` still apply.
 
         Args:
             seed: The seed; a random one (returned) when ``None``.
@@ -336,15 +302,10 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if mean_gap <= 0 or lasts <= 0 or count < 1 or not 0 <= refusal_rate <= 1:
-            raise ValueError("need mean_gap > 0, lasts > 0, count >= 1, 0 <= refusal_rate <= 1")
-        chosen = list(OFFERED if pairs is None else pairs)
         with self._world.lock:
-            for instance_type, region in chosen:
-                self._known(instance_type, region)
             return self._world.capacity.go_random(
                 seed=seed,
-                pairs=chosen,
+                pairs=pairs,
                 mean_gap=mean_gap,
                 lasts=lasts,
                 count=count,
@@ -357,12 +318,6 @@ class FakeLambdaCloud:
         that have opened by now, in order of opening (absolute fake-clock times)."""
         with self._world.lock:
             return self._world.capacity.listing()
-
-    def _known(self, instance_type: str, region: str) -> None:
-        if instance_type not in self._world.instance_types:
-            raise ValueError(f"unknown instance type {instance_type!r}")
-        if region not in self._world.regions:
-            raise ValueError(f"unknown region {region!r}")
 
     def preempt(self, instance_id: str) -> None:
         """Preempt a running instance: it becomes ``preempted`` and frees its capacity.
@@ -378,12 +333,7 @@ class FakeLambdaCloud:
         API: none.
         """
         with self._world.lock:
-            instance = find(self._world, instance_id)
-            if not self._world.running(instance):
-                raise ValueError(f"instance {instance_id} is {self._world.status(instance)}")
-            self._world.capacity.give_back(instance.type_name, instance.region, instance.window)
-            self._world.gone(instance)
-            instance.preempted = True
+            self._world.preempt(find(self._world, instance_id))
 
     def inject(
         self,
@@ -435,7 +385,7 @@ class FakeLambdaCloud:
             body = envelope if body is None else body
         fault = Fault(
             method=method,
-            path=None if path is None else _full_path(path),
+            path=None if path is None else full_path(path),
             times=times,
             status=status,
             body=body,
@@ -474,7 +424,7 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        path = _full_path(path)
+        path = full_path(path)
         return sum(
             1
             for r in self.requests
@@ -482,8 +432,3 @@ class FakeLambdaCloud:
             and r.path == path
             and (status is None or r.status == status)
         )
-
-
-def _full_path(path: str) -> str:
-    """``/instances`` is ``/api/v1/instances``; ``/api/...`` and ``/_storage/...`` stay."""
-    return path if path.startswith(("/api/", "/_")) else "/api/v1" + path

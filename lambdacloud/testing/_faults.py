@@ -182,3 +182,8 @@ def coded_error(code: str, status: int | None) -> tuple[int, JSON]:
     default_status, message, suggestion = known or (0, "Injected error.", "Try again later.")
     error = {"code": code, "message": message, "suggestion": suggestion}
     return (default_status if status is None else status), {"error": error}
+
+
+def full_path(path: str) -> str:
+    """``/instances`` is ``/api/v1/instances``; ``/api/...`` and ``/_storage/...`` stay."""
+    return path if path.startswith(("/api/", "/_")) else "/api/v1" + path

@@ -16,6 +16,7 @@ from lambdacloud.testing import _storage
 from lambdacloud.testing._checks import JSON
 from lambdacloud.testing._dispatch import Dispatcher
 from lambdacloud.testing._faults import RecordedRequest, fault_body
+from lambdacloud.testing._ssh import SshListeners
 from lambdacloud.testing._world import Request
 
 MAX_BODY = 8 * 1024 * 1024
@@ -252,24 +253,38 @@ class _Server(ThreadingHTTPServer):
         """A client that went away mid-answer is normal here (timeouts, resets): stay quiet."""
 
 
-def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, threading.Thread]:
-    """Start a server thread; stop it with ``shutdown()``."""
-    server = _Server((host, port), dispatcher)
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
-    )
-    thread.start()
-    return server, thread
+class Serving:
+    """A started fake: its server, the thread that accepts, and its SSH listeners.
 
+    Raises:
+        OSError: It cannot listen at ``host:port``.
+    """
 
-def shutdown(server: _Server, thread: threading.Thread) -> None:
-    """Stop accepting, end every connection, and wait for the handler threads."""
-    server.dispatcher.stopped.set()
-    server.shutdown()
-    server.close_connections()
-    server.server_close()
-    server.join_handlers()
-    thread.join()
+    def __init__(self, host: str, port: int, dispatcher: Dispatcher, *, ssh: bool) -> None:
+        self._server = _Server((host, port), dispatcher)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
+        )
+        self._thread.start()
+        bound_host, bound_port = self._server.server_address[:2]
+        self.url = f"http://{bound_host!s}:{bound_port}"
+        world = dispatcher.world
+        world.ssh = SshListeners(world.ssh_ready) if ssh else None
+        self.ssh_port = None if world.ssh is None else world.ssh.port
+
+    def stop(self) -> None:
+        """Stop accepting, end every connection, wait for every thread, close the listeners."""
+        server = self._server
+        server.dispatcher.stopped.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        server.join_handlers()
+        self._thread.join()
+        world = server.dispatcher.world
+        if world.ssh is not None:
+            world.ssh.stop()
+            world.ssh = None
 
 
 def _encode(payload: str | bytes | JSON) -> tuple[bytes, str]:

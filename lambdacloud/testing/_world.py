@@ -121,7 +121,7 @@ class World:
         self._clock_start = clock()
         self.regions = dict(_catalog.REGIONS)
         self.instance_types = dict(_catalog.INSTANCE_TYPES)
-        self.capacity = Capacity(clock)
+        self.capacity = Capacity(clock, types=self.instance_types, regions=self.regions)
         self.images = _images(self.regions)
         self.ssh_keys: dict[str, JSON] = {}
         self.filesystems: dict[str, JSON] = {}
@@ -189,6 +189,18 @@ class World:
         network = ("198.51.100", "203.0.113", "192.0.2")[number // 254 % 3]
         public = self.ssh.open() if self.ssh is not None else f"{network}.{number % 254 + 1}"
         return public, f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}"
+
+    def preempt(self, instance: FakeInstance) -> None:
+        """The cloud takes a running machine back: it frees its capacity and stays listed.
+
+        Raises:
+            ValueError: It is not running.
+        """
+        if not self.running(instance):
+            raise ValueError(f"instance {instance.id} is {self.status(instance)}")
+        self.capacity.give_back(instance.type_name, instance.region, instance.window)
+        self.gone(instance)
+        instance.preempted = True
 
     def gone(self, instance: FakeInstance) -> None:
         """An instance stopped running (terminated, preempted): nothing answers at its ip."""
