@@ -9,7 +9,8 @@ with FakeLambdaCloud() as cloud:
 ```
 
 With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when this package
-is installed) gives a started fake per test.
+is installed) gives a started fake per test. For any other tool (a CLI, another language's
+client, curl), ``python -m lambdacloud.testing`` serves one until Ctrl-C.
 """
 
 from lambdacloud.testing._capacity import CapacityWindow
