@@ -67,8 +67,10 @@ def test_sshd_answers_a_while_after_the_instance_is_active(
     assert isinstance(cloud.ssh_port, int)
     assert instance.ip is not None
     assert ipaddress.ip_address(instance.ip).is_loopback
+    launched = next(r.at for r in cloud.requests if r.path.endswith("/launch") and r.status == 200)
+    active = launched + 60  # boot_seconds
     assert banner(instance.ip, cloud.ssh_port) == "reset"  # active, sshd not up yet
-    cloud.advance(9.9)
+    cloud.advance(active + 9.9 - cloud.clock())
     assert banner(instance.ip, cloud.ssh_port) == "reset"
     cloud.advance(0.1)  # ssh_delay, 10 s by default
     assert banner(instance.ip, cloud.ssh_port) == b"SSH-2.0-OpenSSH_9.6 FakeLambdaCloud\r\n"
