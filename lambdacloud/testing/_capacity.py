@@ -37,6 +37,8 @@ class CapacityWindow:
         taken_at: When each launch it served arrived.
         instance_ids: The instances it served, in the same order.
         scheduled: Made by ``capacity_window()`` (``False``: by the random mode).
+        held: Machines launched from it that still run (a terminated one gives its place
+            back while the window is open).
     """
 
     instance_type: str
@@ -47,7 +49,6 @@ class CapacityWindow:
     taken_at: list[float] = field(default_factory=list)
     instance_ids: list[str] = field(default_factory=list)
     scheduled: bool = True
-    #: Machines launched from it that are still running (a terminated one gives its back).
     held: int = 0
 
     def is_open(self, now: float) -> bool:

@@ -81,7 +81,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             raw = self._body(_storage.ATTACHMENT_MAX if stored else MAX_BODY)
         except _BadRequest as error:
-            self._send(400, {"error": {"code": "global/invalid-parameters", "message": str(error)}})
+            suggestion = "Send the body with a correct Content-Length, or chunked."
+            error_body = {"code": "global/invalid-parameters", "message": str(error)}
+            self._send(400, {"error": {**error_body, "suggestion": suggestion}})
             self.close_connection = True
             return
         method = self.command.upper()
