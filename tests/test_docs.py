@@ -2,9 +2,10 @@
 
 The blocks of a page run in order, in one namespace, as a reader would type them. Each page
 starts with a fresh ``FakeLambdaCloud`` holding what the prose assumes: an SSH key named
-``my-laptop`` (with ``~/.ssh/id_ed25519.pub`` beside it), one running instance, and ``client``,
-a client for the fake. ``Client()`` itself is pointed at the fake, so examples that build
-their own client run unchanged.
+``my-laptop`` (with ``~/.ssh/id_ed25519.pub`` beside it), one running instance, the files the
+ticket examples attach (``~/dmesg.log``, ``~/core.gz``, and ``log.txt`` in the working
+directory), and ``client``, a client for the fake. ``Client()`` itself is pointed at the
+fake, so examples that build their own client run unchanged.
 
 A block that must not run (a sketch with placeholders, a shell session in Python clothing) is
 marked by the line ``<!-- docs-test: skip -->`` just before it, with the reason after
@@ -89,6 +90,8 @@ def cloud(isolated_environment: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     ssh = isolated_environment / ".ssh"
     ssh.mkdir()
     (ssh / "id_ed25519.pub").write_text(PUBLIC_KEY + "\n")
+    (isolated_environment / "dmesg.log").write_text("[    0.000000] Linux version 6.8.0\n")
+    (isolated_environment / "core.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(16))
     with FakeLambdaCloud(clock=FakeClock()) as running:
         monkeypatch.setenv("LAMBDA_API_KEY", running.api_key)
 
@@ -110,6 +113,7 @@ def test_every_example_runs(
     page: Path, cloud: FakeLambdaCloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)  # whatever an example writes lands here
+    (tmp_path / "log.txt").write_text("training step 1000: loss nan\n")
     with lambdacloud.Client() as client:
         client.ssh_keys.create("my-laptop", public_key=PUBLIC_KEY)
         setup = client.instances.launch(

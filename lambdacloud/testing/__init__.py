@@ -9,10 +9,20 @@ with FakeLambdaCloud() as cloud:
 ```
 
 With pytest, the ``fake_lambda_cloud`` fixture (registered automatically when this package
-is installed) gives a started fake per test.
+is installed) gives a started fake per test. For any other tool (a CLI, another language's
+client, curl), ``python -m lambdacloud.testing`` serves one until Ctrl-C.
 """
 
-from lambdacloud.testing._cloud import FakeClock, FakeLambdaCloud
-from lambdacloud.testing._server import BAD_GATEWAY_HTML, Fault, RecordedRequest
+from lambdacloud.testing._capacity import CapacityWindow
+from lambdacloud.testing._clock import FakeClock
+from lambdacloud.testing._cloud import FakeLambdaCloud
+from lambdacloud.testing._faults import BAD_GATEWAY_HTML, Fault, RecordedRequest
 
-__all__ = ["BAD_GATEWAY_HTML", "FakeClock", "FakeLambdaCloud", "Fault", "RecordedRequest"]
+__all__ = [
+    "BAD_GATEWAY_HTML",
+    "CapacityWindow",
+    "FakeClock",
+    "FakeLambdaCloud",
+    "Fault",
+    "RecordedRequest",
+]

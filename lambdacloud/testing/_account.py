@@ -6,18 +6,16 @@ import base64
 import secrets
 
 from lambdacloud.testing import _catalog
-from lambdacloud.testing._world import (
+from lambdacloud.testing._checks import (
     FILESYSTEM_NAME,
     JSON,
     PUBLIC_KEY,
     ApiError,
-    Request,
-    World,
     invalid,
     missing,
-    new_id,
     text,
 )
+from lambdacloud.testing._world import Request, World, new_id
 
 
 def instance_types(world: World, request: Request) -> JSON:
@@ -49,7 +47,7 @@ def instance_types(world: World, request: Request) -> JSON:
             "regions_with_capacity_available": [
                 world.region_json(region)
                 for region in world.regions
-                if world.capacity.get((name, region), 0) > 0
+                if world.capacity.available(name, region) > 0
             ],
         }
     return {"data": data}

@@ -70,6 +70,9 @@ CAPACITY: dict[tuple[str, str], int] = {
     ("gpu_8x_a100_80gb_sxm4", "asia-northeast-1"): 1,
 }
 
+# Where each type is sold: the pairs above, and the 8x H100 (sold out in the steady scenario).
+OFFERED: tuple[tuple[str, str], ...] = (*CAPACITY, ("gpu_8x_h100_sxm5", "us-south-1"))
+
 # family: (name, version, description); every family has an x86_64 image in every region,
 # and an arm64 one in the regions that have arm64 machines.
 ARM64_REGIONS = ("us-east-3",)

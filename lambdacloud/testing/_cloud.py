@@ -3,65 +3,19 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 from lambdacloud.client import Client
+from lambdacloud.testing._capacity import CapacityWindow
+from lambdacloud.testing._clock import FakeClock
+from lambdacloud.testing._dispatch import Dispatcher
+from lambdacloud.testing._faults import Fault, RecordedRequest, coded_error, full_path
 from lambdacloud.testing._instances import find
-from lambdacloud.testing._server import (
-    Dispatcher,
-    Fault,
-    RateLimiter,
-    RecordedRequest,
-    serve,
-    shutdown,
-)
+from lambdacloud.testing._limits import RateLimiter
+from lambdacloud.testing._server import Serving
 from lambdacloud.testing._world import World
-
-
-class FakeClock:
-    """The fake cloud's time: real time, plus however far it has been advanced.
-
-    Clients made by ``FakeLambdaCloud.client()`` sleep by advancing this clock instead of
-    waiting, so a wait for a machine that takes a minute to boot returns at once, while a
-    client of your own (sleeping for real) still sees machines boot in real time.
-
-    Args:
-        frozen: Ignore real time: the clock only moves when advanced (fully deterministic).
-    """
-
-    def __init__(self, *, frozen: bool = False) -> None:
-        self._frozen = frozen
-        self._started = time.monotonic()
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        """Seconds since the clock started."""
-        with self._lock:
-            real = 0.0 if self._frozen else time.monotonic() - self._started
-            return real + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``, at once.
-
-        Args:
-            seconds: How far; not negative.
-
-        Raises:
-            ValueError: ``seconds`` is negative.
-
-        API: none.
-        """
-        if seconds < 0:
-            raise ValueError("a clock cannot go back")
-        with self._lock:
-            self._offset += seconds
-
-    sleep = advance
 
 
 class FakeLambdaCloud:
@@ -78,8 +32,8 @@ class FakeLambdaCloud:
     It listens on 127.0.0.1 on a free port, speaks the API's envelope, error codes and
     statuses, checks the documented input constraints, and keeps state: instance types with
     prices and per-region capacity, regions, images, SSH keys, filesystems, firewall rules
-    and rulesets, instances with their lifecycle, and an audit event for each change.
-    Support tickets are not simulated (their endpoints answer 404).
+    and rulesets, instances with their lifecycle, an audit event for each change, and
+    support tickets with attachments (uploaded to presigned URLs the fake serves itself).
 
     Args:
         api_key: The key it accepts (Bearer or Basic); a random one by default.
@@ -88,15 +42,35 @@ class FakeLambdaCloud:
         boot_seconds: How long a launched instance stays ``booting``.
         restart_seconds: How long a restarted instance stays ``booting``.
         terminate_seconds: How long a terminated instance stays ``terminating``.
-        rate_limits: Enforce about 1 request/s (with bursts of ``burst``) and 1 launch per
-            12 s, answering 429 with ``Retry-After`` beyond that.
-        burst: Requests that may arrive at once before the per-second limit applies.
+        rate_limits: Enforce the API's limits, on by default: about 1 request/s (after a
+            burst of ``burst``) and 1 launch per 12 s, beyond which it answers 429
+            (``global/too-many-requests``) with ``Retry-After`` in whole seconds. Clients
+            from ``client()`` wait them out on fake time. ``False`` turns them off.
+        burst: Requests that may arrive at once before the per-second limit applies
+            (default 2).
         audit_page_size: Audit events per page.
+        ticket_page_size: Support tickets per page.
+        ticket_update_seconds: How long after a ticket update is accepted (202) it shows:
+            the API applies updates later. 0 applies them at once.
+        capacity: ``"steady"`` (the default): the catalog's capacity, which changes only
+            when machines launch and terminate or you call ``set_capacity()``;
+            ``"scarce"``: none steady, windows that come and go at random and launches
+            refused about 3 times in 11 (``random_capacity()`` with its defaults);
+            ``"none"``: no capacity anywhere until you add some.
+        seed: The seed of the ``"scarce"`` scenario (random when ``None``).
+        ssh: Make running instances answer an SSH readiness check: each gets a loopback
+            address of its own (127.0.1.1, ...) as ``ip``, where ``ssh_port`` answers with
+            an OpenSSH banner once sshd is up. ``False``: documentation-range ips.
+        ssh_delay: Seconds (fake clock) from ``active`` until sshd answers: on real machines
+            it comes up a little after the API says active.
+        host: The address to listen on; keep 127.0.0.1 unless others must reach it.
+        port: The port to listen on; 0 picks a free one.
 
     Attributes:
         url: Where it listens (``http://127.0.0.1:<port>``), once started.
         api_key: The key it accepts.
         clock: Its clock.
+        ssh_port: The port instances answer SSH on, once started (``None`` without SSH).
     """
 
     def __init__(
@@ -107,9 +81,17 @@ class FakeLambdaCloud:
         boot_seconds: float = 60.0,
         restart_seconds: float = 30.0,
         terminate_seconds: float = 10.0,
-        rate_limits: bool = False,
-        burst: int = 10,
+        rate_limits: bool = True,
+        burst: int = 2,
         audit_page_size: int = 100,
+        ticket_page_size: int = 25,
+        ticket_update_seconds: float = 5.0,
+        capacity: str = "steady",
+        seed: int | None = None,
+        ssh: bool = True,
+        ssh_delay: float = 10.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.api_key = api_key or f"secret_fake_{secrets.token_hex(16)}"
         self.clock: Callable[[], float] = clock if clock is not None else FakeClock()
@@ -119,18 +101,24 @@ class FakeLambdaCloud:
             restart_seconds=restart_seconds,
             terminate_seconds=terminate_seconds,
             audit_page_size=audit_page_size,
+            ticket_page_size=ticket_page_size,
+            ticket_update_seconds=ticket_update_seconds,
         )
+        self._world.capacity.scenario(capacity, seed)
         limiter = RateLimiter(self.clock, burst) if rate_limits else None
         self._dispatcher = Dispatcher(self._world, self.api_key, limiter)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._world.ssh_delay = ssh_delay
+        self._ssh = ssh
+        self._address = (host, port)
+        self._serving: Serving | None = None
         self.url = ""
+        self.ssh_port: int | None = None
 
     def __repr__(self) -> str:
         return f"FakeLambdaCloud(url={self.url!r})"
 
     def start(self) -> FakeLambdaCloud:
-        """Start serving on 127.0.0.1 on a free port; ``url`` says where.
+        """Start serving (on 127.0.0.1 on a free port by default); ``url`` says where.
 
         A stopped fake cannot start again: make a new one.
 
@@ -139,15 +127,15 @@ class FakeLambdaCloud:
 
         Raises:
             RuntimeError: The fake was stopped before.
+            OSError: It cannot listen there (the port is taken, ...).
 
         API: none (it serves the API).
         """
         if self._dispatcher.stopped.is_set():
             raise RuntimeError("this FakeLambdaCloud was stopped; make a new one")
-        if self._server is None:
-            self._server, self._thread = serve("127.0.0.1", 0, self._dispatcher)
-            host, port = self._server.server_address[:2]
-            self.url = f"http://{host}:{port}"
+        if self._serving is None:
+            self._serving = Serving(*self._address, self._dispatcher, ssh=self._ssh)
+            self.url, self.ssh_port = self._serving.url, self._serving.ssh_port
         return self
 
     def stop(self) -> None:
@@ -155,9 +143,9 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if self._server is not None and self._thread is not None:
-            shutdown(self._server, self._thread)
-            self._server = self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> FakeLambdaCloud:
         return self.start()
@@ -220,11 +208,116 @@ class FakeLambdaCloud:
         API: none.
         """
         with self._world.lock:
-            if instance_type not in self._world.instance_types:
-                raise ValueError(f"unknown instance type {instance_type!r}")
-            if region not in self._world.regions:
-                raise ValueError(f"unknown region {region!r}")
-            self._world.capacity[(instance_type, region)] = count
+            self._world.capacity.set_steady(instance_type, region, count)
+
+    def capacity_window(
+        self,
+        instance_type: str,
+        region: str,
+        *,
+        opens_at: float,
+        lasts: float = 60.0,
+        count: int = 1,
+    ) -> CapacityWindow:
+        """Make capacity appear for a while, as it does on the real cloud: a window.
+
+        From ``opens_at`` seconds from now (on the fake clock) for ``lasts`` seconds, the
+        type can be launched in the region (``count`` machines), on top of any steady
+        capacity; then what is left disappears. A machine launched from it and terminated
+        while it is open gives its place back.
+
+        Args:
+            instance_type: The type's name, such as ``gpu_1x_h100_pcie``.
+            region: The region's code, such as ``us-south-1``.
+            opens_at: Seconds from now (fake clock) until it opens; 0 opens it now.
+            lasts: Seconds it stays open.
+            count: Machines it offers.
+
+        Returns:
+            The window, with its absolute ``opens_at`` and ``closes_at`` and, as launches
+            use it, ``taken_at`` and ``instance_ids``.
+
+        Raises:
+            ValueError: An unknown type or region, a negative ``opens_at``, a ``lasts``
+                that is not positive, or a ``count`` below 1.
+
+        API: none.
+        """
+        with self._world.lock:
+            return self._world.capacity.schedule(
+                instance_type, region, opens_at=opens_at, lasts=lasts, count=count
+            )
+
+    def refuse_next_launches(self, n: int = 1) -> None:
+        """Refuse the next ``n`` launches that capacity would allow, as the real cloud can.
+
+        They get the API's own answer for no capacity (400,
+        ``instance-operations/launch/insufficient-capacity``, with its suggestion) although
+        the capacity is listed; nothing is used up. Calls add up.
+
+        Args:
+            n: How many launches to refuse.
+
+        Raises:
+            ValueError: ``n`` is negative.
+
+        API: none.
+        """
+        with self._world.lock:
+            self._world.capacity.refuse_more(n)
+
+    def random_capacity(
+        self,
+        *,
+        seed: int | None = None,
+        pairs: Iterable[tuple[str, str]] | None = None,
+        mean_gap: float = 300.0,
+        lasts: float = 60.0,
+        count: int = 1,
+        refusal_rate: float = 3 / 11,
+    ) -> int:
+        """Make capacity scarce: windows open and close at random, launches get refused.
+
+        The steady capacity goes to 0. Per (type, region) pair, windows of ``lasts`` seconds
+        (0.5 to 1.5 times it) open after gaps of ``mean_gap`` seconds on average; a launch
+        that capacity allows is refused with probability ``refusal_rate``. On the fake
+        clock, from now; the same seed gives the same windows (and the same refusals for
+        the same launches). ``capacity_window()`` and ``set_capacity()`` still apply.
+
+        Args:
+            seed: The seed; a random one (returned) when ``None``.
+            pairs: The (type, region) pairs whose capacity comes and goes; by default every
+                pair the catalog offers (each type in the regions it is sold in).
+            mean_gap: Mean seconds between one window's close and the next one's opening.
+            lasts: Typical seconds a window stays open.
+            count: Machines each window offers.
+            refusal_rate: Chance that a launch that capacity allows is refused anyway.
+
+        Returns:
+            The seed used, to replay a rehearsal.
+
+        Raises:
+            ValueError: An unknown type or region, ``mean_gap`` or ``lasts`` not positive,
+                ``count`` below 1, or ``refusal_rate`` outside 0 to 1.
+
+        API: none.
+        """
+        with self._world.lock:
+            return self._world.capacity.go_random(
+                seed=seed,
+                pairs=pairs,
+                mean_gap=mean_gap,
+                lasts=lasts,
+                count=count,
+                refusal_rate=refusal_rate,
+            )
+
+    @property
+    def capacity_windows(self) -> list[CapacityWindow]:
+        """Every window made by ``capacity_window()``, and those of ``random_capacity()``
+        that have opened by now, in order of opening (absolute fake-clock times)."""
+        with self._world.lock:
+            return self._world.capacity.listing()
 
     def preempt(self, instance_id: str) -> None:
         """Preempt a running instance: it becomes ``preempted`` and frees its capacity.
@@ -240,12 +333,7 @@ class FakeLambdaCloud:
         API: none.
         """
         with self._world.lock:
-            instance = find(self._world, instance_id)
-            if not self._world.running(instance):
-                raise ValueError(f"instance {instance_id} is {self._world.status(instance)}")
-            key = (instance.type_name, instance.region)
-            self._world.capacity[key] = self._world.capacity.get(key, 0) + 1
-            instance.preempted = True
+            self._world.preempt(find(self._world, instance_id))
 
     def inject(
         self,
@@ -259,6 +347,7 @@ class FakeLambdaCloud:
         times: int = 1,
         method: str | None = None,
         path: str | None = None,
+        code: str | None = None,
     ) -> Fault:
         """Make the next ``times`` matching requests misbehave.
 
@@ -278,18 +367,25 @@ class FakeLambdaCloud:
             times: How many matching requests misbehave.
             method: Only requests with this method.
             path: Only requests under this path (``/instances`` means ``/api/v1/instances``
-                and what is below it).
+                and what is below it; ``/_storage`` is the attachment storage).
+            code: Answer with the API's envelope for this error code, with its documented
+                message and suggestion (``support-tickets/creation-failed``,
+                ``global/quota-exceeded``, ...); ``status`` defaults to the code's.
 
         Returns:
             The fault; ``hits`` counts the requests it has affected.
 
+        Raises:
+            ValueError: ``code`` is one the fake does not know and ``status`` is not given.
+
         API: none (it changes how the fake answers).
         """
-        if path is not None and not path.startswith("/api/"):
-            path = "/api/v1" + path
+        if code is not None:
+            status, envelope = coded_error(code, status)
+            body = envelope if body is None else body
         fault = Fault(
             method=method,
-            path=path,
+            path=None if path is None else full_path(path),
             times=times,
             status=status,
             body=body,
@@ -304,18 +400,19 @@ class FakeLambdaCloud:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, in order, with its answer and its time on ``clock``.
+        """Every request received so far, in order of arrival, with its answer.
 
-        A request whose connection a fault dropped is there with ``status`` 0.
+        Each one's ``at`` is when it arrived, on ``clock``. A request whose connection a
+        fault dropped is there with ``status`` 0.
         """
-        with self._dispatcher.lock:
-            return list(self._dispatcher.recorded)
+        return self._dispatcher.recorded
 
     def count(self, method: str, path: str, *, status: int | None = None) -> int:
         """How many answered requests had this method, path and (if given) status.
 
         ``cloud.count("POST", "/instance-operations/launch", status=200)`` is how many
-        launches succeeded; without ``status``, how many arrived (dropped ones included).
+        launches succeeded; without ``status``, how many arrived (dropped ones and those the
+        rate limits refused included).
 
         Args:
             method: The HTTP method.
@@ -327,8 +424,7 @@ class FakeLambdaCloud:
 
         API: none.
         """
-        if not path.startswith("/api/"):
-            path = "/api/v1" + path
+        path = full_path(path)
         return sum(
             1
             for r in self.requests

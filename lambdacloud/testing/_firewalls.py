@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from lambdacloud._timestamps import parse_datetime
-from lambdacloud.testing._world import (
+from lambdacloud.testing._checks import (
     JSON,
     ApiError,
-    Request,
-    World,
     firewall_rules,
     invalid,
     missing,
-    new_id,
+    page_offset,
+    page_token,
     text,
 )
+from lambdacloud.testing._world import Request, World, new_id
 
 GLOBAL_NAME = "Global Firewall Rules"
 
@@ -108,7 +106,7 @@ def audit_events(world: World, request: Request) -> JSON:
     start = _time(request, "start")
     end = _time(request, "end")
     kind = request.query.get("resource_type", [None])[0]
-    offset = _offset(request.query.get("page_token", [None])[0])
+    offset = page_offset(request.query.get("page_token", [None])[0])
     matching = [
         event
         for event in world.audit
@@ -118,7 +116,7 @@ def audit_events(world: World, request: Request) -> JSON:
     ]
     page = matching[offset : offset + world.audit_page_size]
     following = offset + world.audit_page_size
-    token = _token(following) if following < len(matching) else None
+    token = page_token(following) if following < len(matching) else None
     return {"data": [dict(event) for event in page], "page_token": token}
 
 
@@ -157,19 +155,3 @@ def _time(request: Request, name: str) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         raise invalid(f"{name} must be an ISO 8601 timestamp.") from None
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(token: str | None) -> int:
-    if token is None:
-        return 0
-    try:
-        kind, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind == "offset" and number.isdigit():
-            return int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise invalid("page_token is not a token this API returned.")

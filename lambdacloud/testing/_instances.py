@@ -6,22 +6,19 @@ import secrets
 from typing import Any
 
 from lambdacloud.testing._catalog import DEFAULT_IMAGE_FAMILY
-from lambdacloud.testing._world import (
+from lambdacloud.testing._checks import (
     HOSTNAME,
     JSON,
     MOUNT_POINT,
     ApiError,
-    FakeInstance,
-    Request,
-    World,
     invalid,
     missing,
-    new_id,
     objects,
     strings,
     tags,
     text,
 )
+from lambdacloud.testing._world import FakeInstance, Request, World, new_id
 
 USER_DATA_MAX = 1024 * 1024
 
@@ -152,18 +149,21 @@ def launch(world: World, request: Request) -> JSON:
     image = _image(world, body.get("image"), region, world.instance_types[type_name][7])
     rulesets = [_ruleset(world, r, region) for r in objects(body, "firewall_rulesets")]
     new_tags = tags(body)
-    if world.capacity.get((type_name, region), 0) < 1:
+    # Listed capacity can still be refused at launch, as on the real cloud.
+    if world.capacity.available(type_name, region) < 1 or world.capacity.refuse():
         raise ApiError(
             400,
             "instance-operations/launch/insufficient-capacity",
             "Not enough capacity to fulfill launch request.",
             "Try another region or instance type, or try again later.",
         )
-    world.capacity[(type_name, region)] -= 1
+    instance_id = new_id()
+    window = world.capacity.take(type_name, region, instance_id)
     now = world.now()
     ip, private_ip = world.addresses()
     instance = FakeInstance(
-        id=new_id(),
+        id=instance_id,
+        window=window,
         type_name=type_name,
         region=region,
         ssh_key_names=keys,
@@ -200,9 +200,8 @@ def terminate(world: World, request: Request) -> JSON:
     instances = [find(world, i) for i in _ids(request)]
     for instance in instances:
         if world.running(instance):
-            world.capacity[(instance.type_name, instance.region)] = (
-                world.capacity.get((instance.type_name, instance.region), 0) + 1
-            )
+            world.capacity.give_back(instance.type_name, instance.region, instance.window)
+            world.gone(instance)
         if instance.terminate_at is None:
             instance.terminate_at = world.now()
         world.record(request, "instance", "terminated", [instance.id])

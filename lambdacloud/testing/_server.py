@@ -1,257 +1,25 @@
-"""The fake cloud's HTTP side: routing, auth, rate limits, injected faults, recording."""
+"""The fake cloud's HTTP side: the server, its connections, and how answers are written."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import math
-import re
 import socket
 import struct
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from lambdacloud.testing import _account, _firewalls, _instances
-from lambdacloud.testing._world import JSON, ApiError, Request, World
-
-Handler = Callable[..., JSON]
-
-ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "/api/v1/instances", _instances.list_instances),
-    ("GET", "/api/v1/instances/{id}", _instances.get_instance),
-    ("POST", "/api/v1/instances/{id}", _instances.update_instance),
-    ("POST", "/api/v1/instance-operations/launch", _instances.launch),
-    ("POST", "/api/v1/instance-operations/restart", _instances.restart),
-    ("POST", "/api/v1/instance-operations/terminate", _instances.terminate),
-    ("GET", "/api/v1/instance-types", _account.instance_types),
-    ("GET", "/api/v1/regions", _account.regions),
-    ("GET", "/api/v1/images", _account.images),
-    ("GET", "/api/v1/ssh-keys", _account.list_ssh_keys),
-    ("POST", "/api/v1/ssh-keys", _account.add_ssh_key),
-    ("DELETE", "/api/v1/ssh-keys/{id}", _account.delete_ssh_key),
-    ("GET", "/api/v1/file-systems", _account.list_filesystems),
-    ("POST", "/api/v1/filesystems", _account.create_filesystem),
-    ("DELETE", "/api/v1/filesystems/{id}", _account.delete_filesystem),
-    ("GET", "/api/v1/firewall-rules", _firewalls.list_rules),
-    ("PUT", "/api/v1/firewall-rules", _firewalls.replace_rules),
-    ("GET", "/api/v1/firewall-rulesets", _firewalls.list_rulesets),
-    ("POST", "/api/v1/firewall-rulesets", _firewalls.create_ruleset),
-    ("GET", "/api/v1/firewall-rulesets/global", _firewalls.get_global),
-    ("PATCH", "/api/v1/firewall-rulesets/global", _firewalls.update_global),
-    ("GET", "/api/v1/firewall-rulesets/{id}", _firewalls.get_ruleset),
-    ("PATCH", "/api/v1/firewall-rulesets/{id}", _firewalls.update_ruleset),
-    ("DELETE", "/api/v1/firewall-rulesets/{id}", _firewalls.delete_ruleset),
-    ("GET", "/api/v1/audit-events", _firewalls.audit_events),
-]
-_COMPILED = [
-    (method, re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), handler)
-    for method, path, handler in ROUTES
-]
-
-BAD_GATEWAY_HTML = (
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
-
+from lambdacloud.testing import _storage
+from lambdacloud.testing._checks import JSON
+from lambdacloud.testing._dispatch import Dispatcher
+from lambdacloud.testing._faults import RecordedRequest, fault_body
+from lambdacloud.testing._ssh import SshListeners
+from lambdacloud.testing._world import Request
 
 MAX_BODY = 8 * 1024 * 1024
-
-
-@dataclass
-class Fault:
-    """An injected misbehaviour for the next ``times`` matching requests.
-
-    Made by ``FakeLambdaCloud.inject()``, which describes each field.
-
-    Attributes:
-        method: Only requests with this method (``None``: any).
-        path: Only requests under this path (``None``: any).
-        times: How many matching requests it affects.
-        status: The status answered instead of the API's, if any.
-        body: The body answered with it.
-        headers: Headers added to the answer.
-        delay: Real seconds waited before answering.
-        drop: Reset the connection without an answer.
-        truncate: Send half of the body, then reset.
-        hits: How many requests it has affected so far.
-    """
-
-    method: str | None
-    path: str | None
-    times: int
-    status: int | None = None
-    body: str | bytes | JSON | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False
-    truncate: bool = False
-    hits: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        """Whether a request is one this fault is for.
-
-        Args:
-            method: The request's method.
-            path: The request's path.
-
-        Returns:
-            The method matches, if set, and the path, if set, as a whole prefix of segments.
-
-        API: none.
-        """
-        if self.method is not None and self.method.upper() != method:
-            return False
-        if self.path is None:
-            return True
-        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
-
-    @property
-    def remaining(self) -> int:
-        """How many more matching requests it will affect."""
-        return self.times - self.hits
-
-
-@dataclass
-class RecordedRequest:
-    """One request the fake received, with its answer (``status`` 0: none, it was dropped).
-
-    Attributes:
-        method: The HTTP method.
-        path: The path, without the query.
-        query: The query parameters, each with its values.
-        body: The JSON body, if any.
-        status: The status answered; 0 when a fault dropped the connection.
-        response: The JSON answered, if any.
-        injected: Whether a fault answered in the API's place.
-        at: When it arrived, on the fake's clock.
-    """
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Any
-    status: int
-    response: Any
-    injected: bool = False
-    at: float = 0.0
-
-
-class RateLimiter:
-    """About one request per second with bursts, and one launch per 12 seconds."""
-
-    def __init__(self, clock: Callable[[], float], burst: int) -> None:
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
-        self.clock = clock
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = clock()
-        self.next_launch: float | None = None
-
-    def check(self, method: str, path: str) -> float | None:
-        """Seconds to wait before this request would be accepted, or None to accept it now.
-
-        A refused request uses up nothing: neither a token nor the launch slot.
-        """
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated))
-        self.updated = now
-        launch = method == "POST" and path.endswith("/instance-operations/launch")
-        waits = []
-        if launch and self.next_launch is not None and now < self.next_launch:
-            waits.append(self.next_launch - now)
-        if self.tokens < 1:
-            waits.append(1 - self.tokens)
-        if waits:
-            return max(waits)
-        self.tokens -= 1
-        if launch:
-            self.next_launch = now + 12.0
-        return None
-
-
-class Dispatcher:
-    """Answers one request: faults first (like a proxy), then auth, rate limits, the API."""
-
-    def __init__(self, world: World, api_key: str, limiter: RateLimiter | None) -> None:
-        self.world = world
-        self.api_key = api_key
-        self.limiter = limiter
-        self.faults: list[Fault] = []
-        self.recorded: list[RecordedRequest] = []
-        self.lock = threading.Lock()
-        self.stopped = threading.Event()
-
-    def record(self, recorded: RecordedRequest) -> None:
-        recorded.at = self.world.now()
-        with self.lock:
-            self.recorded.append(recorded)
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.remaining > 0 and fault.matches(method, path):
-                    fault.hits += 1
-                    return fault
-        return None
-
-    def answer(
-        self, request: Request, authorization: str | None, readable: bool
-    ) -> tuple[int, JSON, dict[str, str]]:
-        headers: dict[str, str] = {}
-        with self.world.lock:
-            try:
-                if not self._authorized(authorization):
-                    raise ApiError(
-                        401,
-                        "global/invalid-api-key",
-                        "API key was invalid, expired, or deleted.",
-                        "Check your API key or create a new one, then try again.",
-                    )
-                if self.limiter is not None:
-                    wait = self.limiter.check(request.method, request.path)
-                    if wait is not None:
-                        headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                        raise ApiError(429, "global/too-many-requests", "Too many requests.")
-                if not readable:
-                    raise ApiError(400, "global/invalid-parameters", "The body is not JSON.")
-                status, body = 200, self._route(request)
-            except ApiError as error:
-                status, body = error.status, {"error": error.body}
-            except Exception:  # noqa: BLE001 - a bug in the fake still answers like a server
-                status, body = 500, _error_body(500)
-        return status, body, headers
-
-    def _authorized(self, authorization: str | None) -> bool:
-        scheme, _, credentials = (authorization or "").partition(" ")
-        if scheme.lower() == "bearer":
-            return credentials == self.api_key
-        if scheme.lower() == "basic":
-            try:
-                user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return user == self.api_key
-        return False
-
-    def _route(self, request: Request) -> JSON:
-        for method, pattern, handler in _COMPILED:
-            match = pattern.match(request.path)
-            if match and method == request.method:
-                if method in ("POST", "PUT", "PATCH") and not isinstance(
-                    request.body, (dict, type(None))
-                ):
-                    raise ApiError(
-                        400, "global/invalid-parameters", "The body must be a JSON object."
-                    )
-                return handler(self.world, request, **match.groupdict())
-        raise ApiError(404, "global/not-found", "The requested resource was not found.")
 
 
 class _BadRequest(Exception):
@@ -282,6 +50,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The server's own refusals, in the API's envelope rather than an HTML page.
+
+        A method without a handler (TRACE, PROPFIND, ...) is dispatched like any request,
+        which refuses it with a 405; a request that cannot be parsed at all (a malformed
+        request line, headers too long) is answered here and its connection closed.
+        """
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:
+            self._handle()
+            return
+        self.close_connection = True
+        error = {
+            "code": "global/invalid-parameters" if code < 500 else "global/internal-error",
+            "message": message or HTTPStatus(code).phrase,
+            "suggestion": "Send a well-formed HTTP/1.1 request.",
+        }
+        self._send(code, {"error": error}, {"Connection": "close"})
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake records requests in ``cloud.requests`` instead."""
 
@@ -290,27 +76,34 @@ class _Handler(BaseHTTPRequestHandler):
         if dispatcher.stopped.is_set():
             self._reset()
             return
+        parts = urlsplit(self.path)
+        stored = parts.path.startswith(_storage.PREFIX)
         try:
-            raw = self._body()
+            raw = self._body(_storage.ATTACHMENT_MAX if stored else MAX_BODY)
         except _BadRequest as error:
-            self._send(400, {"error": {"code": "global/invalid-parameters", "message": str(error)}})
+            suggestion = "Send the body with a correct Content-Length, or chunked."
+            error_body = {"code": "global/invalid-parameters", "message": str(error)}
+            self._send(400, {"error": {**error_body, "suggestion": suggestion}})
             self.close_connection = True
             return
-        parts = urlsplit(self.path)
         method = self.command.upper()
         query = parse_qs(parts.query)
+        arrived, arrival = dispatcher.world.now(), dispatcher.arrive()
         fault = dispatcher.take_fault(method, parts.path)
         if fault is not None and fault.delay and dispatcher.stopped.wait(fault.delay):
             self._reset()
             return
         if fault is not None and fault.drop:
-            dispatcher.record(RecordedRequest(method, parts.path, query, None, 0, None, True))
+            dispatcher.record(
+                arrival, RecordedRequest(method, parts.path, query, None, 0, None, True, arrived)
+            )
             self._reset()
             return
         try:
-            body, readable = (json.loads(raw), True) if raw else (None, True)
+            body, readable = (json.loads(raw), True) if raw and not stored else (None, True)
         except (ValueError, RecursionError):
             body, readable = None, False
+        host, port = (str(part) for part in self.server.server_address[:2])
         request = Request(
             method=method,
             path=parts.path,
@@ -318,33 +111,39 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             user_agent=self.headers.get("User-Agent"),
             client_ip=self.client_address[0],
+            host=self.headers.get("Host") or f"{host}:{port}",
+            raw=raw,
+            headers={name.lower(): value for name, value in self.headers.items()},
         )
         headers = dict(fault.headers) if fault is not None else {}
         if fault is not None and fault.status is not None:
-            status, payload = fault.status, _fault_body(fault)
+            status, payload = fault.status, fault_body(fault)
         else:
             status, payload, answered = dispatcher.answer(
                 request, self.headers.get("Authorization"), readable
             )
             headers.update(answered)
         dispatcher.record(
-            RecordedRequest(method, parts.path, query, body, status, payload, fault is not None)
+            arrival,
+            RecordedRequest(
+                method, parts.path, query, body, status, payload, fault is not None, arrived
+            ),
         )
         self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
 
-    def _body(self) -> bytes:
+    def _body(self, limit: int) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._chunked()
+            return self._chunked(limit)
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
         if not length.isdigit():
             raise _BadRequest("Content-Length is not a number.")
-        if int(length) > MAX_BODY:
+        if int(length) > limit:
             raise _BadRequest("The body is too large.")
         return self.rfile.read(int(length))
 
-    def _chunked(self) -> bytes:
+    def _chunked(self, limit: int) -> bytes:
         body = b""
         while True:
             size_line = self.rfile.readline(100).split(b";")[0].strip()
@@ -358,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return body
             body += self.rfile.read(size)
             self.rfile.readline(10)
-            if len(body) > MAX_BODY:
+            if len(body) > limit:
                 raise _BadRequest("The body is too large.")
 
     def _send(
@@ -370,10 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
         truncate: bool = False,
     ) -> None:
         content, kind = _encode(payload)
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("Content-Type", kind)
+        self.send_header("Content-Type", headers.pop("Content-Type", kind))
         self.send_header("Content-Length", str(len(content)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD":
@@ -396,16 +196,44 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    # Handler threads are joined when the server closes (after their sockets are shut).
-    daemon_threads = False
-    block_on_close = True
+    # Handler threads are daemons, so that a fake nobody stopped (a notebook, a script that
+    # forgot) never holds the interpreter open on an idle keep-alive connection; stop() still
+    # ends each connection and joins each thread, so a stopped fake leaves no thread behind.
+    daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self._connections: set[socket.socket] = set()
+        self._handlers: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve a connection on a daemon thread of its own, remembered until it ends."""
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name="FakeLambdaCloud connection",
+            daemon=True,
+        )
+        with self._connections_lock:
+            self._handlers.add(thread)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._handlers.discard(threading.current_thread())
+
+    def join_handlers(self) -> None:
+        """Wait for every connection's thread (their sockets are shut down first)."""
+        with self._connections_lock:
+            handlers = list(self._handlers)
+        for thread in handlers:
+            thread.join()
 
     def track(self, connection: socket.socket) -> None:
         with self._connections_lock:
@@ -427,52 +255,38 @@ class _Server(ThreadingHTTPServer):
         """A client that went away mid-answer is normal here (timeouts, resets): stay quiet."""
 
 
-def serve(host: str, port: int, dispatcher: Dispatcher) -> tuple[_Server, threading.Thread]:
-    """Start a server thread; stop it with ``shutdown()``."""
-    server = _Server((host, port), dispatcher)
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
-    )
-    thread.start()
-    return server, thread
+class Serving:
+    """A started fake: its server, the thread that accepts, and its SSH listeners.
 
+    Raises:
+        OSError: It cannot listen at ``host:port``.
+    """
 
-def shutdown(server: _Server, thread: threading.Thread) -> None:
-    """Stop accepting, end every connection, and wait for the handler threads."""
-    server.dispatcher.stopped.set()
-    server.shutdown()
-    server.close_connections()
-    server.server_close()
-    thread.join()
+    def __init__(self, host: str, port: int, dispatcher: Dispatcher, *, ssh: bool) -> None:
+        self._server = _Server((host, port), dispatcher)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="FakeLambdaCloud", daemon=True
+        )
+        self._thread.start()
+        bound_host, bound_port = self._server.server_address[:2]
+        self.url = f"http://{bound_host!s}:{bound_port}"
+        world = dispatcher.world
+        world.ssh = SshListeners(world.ssh_ready) if ssh else None
+        self.ssh_port = None if world.ssh is None else world.ssh.port
 
-
-_ERROR_CODES = {
-    400: "global/invalid-parameters",
-    401: "global/invalid-api-key",
-    403: "global/forbidden",
-    404: "global/not-found",
-    409: "global/conflict",
-    429: "global/too-many-requests",
-}
-
-
-def _error_body(status: int) -> JSON:
-    if status >= 500:
-        return {
-            "error": {
-                "code": "global/internal-error",
-                "message": "An internal server error occurred.",
-                "suggestion": "Try again later. Contact Support if the problem persists.",
-            }
-        }
-    code = _ERROR_CODES.get(status, "global/invalid-parameters")
-    return {"error": {"code": code, "message": f"Injected HTTP {status}."}}
-
-
-def _fault_body(fault: Fault) -> str | bytes | JSON:
-    if fault.body is not None:
-        return fault.body
-    return _error_body(fault.status or 500)
+    def stop(self) -> None:
+        """Stop accepting, end every connection, wait for every thread, close the listeners."""
+        server = self._server
+        server.dispatcher.stopped.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        server.join_handlers()
+        self._thread.join()
+        world = server.dispatcher.world
+        if world.ssh is not None:
+            world.ssh.stop()
+            world.ssh = None
 
 
 def _encode(payload: str | bytes | JSON) -> tuple[bytes, str]:

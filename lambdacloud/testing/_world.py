@@ -1,9 +1,8 @@
-"""The fake cloud's state, shared by every request handler, and the rules that all use."""
+"""The fake cloud's state, shared by every request handler."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,27 +11,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lambdacloud.testing import _catalog
-
-JSON = dict[str, Any]
-
-
-class ApiError(Exception):
-    """An error answer: the status and the API's error envelope."""
-
-    def __init__(self, status: int, code: str, message: str, suggestion: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.body: JSON = {"code": code, "message": message}
-        if suggestion is not None:
-            self.body["suggestion"] = suggestion
-
-
-def invalid(message: str) -> ApiError:
-    return ApiError(400, "global/invalid-parameters", message)
-
-
-def missing(what: str, code: str = "global/object-does-not-exist", status: int = 404) -> ApiError:
-    return ApiError(status, code, f"{what} does not exist.", "Check the ID or name and try again.")
+from lambdacloud.testing._capacity import Capacity, CapacityWindow
+from lambdacloud.testing._checks import JSON
+from lambdacloud.testing._ssh import SshListeners
 
 
 @dataclass
@@ -45,6 +26,12 @@ class Request:
     body: Any
     user_agent: str | None
     client_ip: str
+    #: Where the client reached the fake (the Host header), for URLs that point back at it.
+    host: str = ""
+    #: The body as sent (an upload's content is not JSON).
+    raw: bytes = b""
+    #: The headers, with lower-case names.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,9 +52,49 @@ class FakeInstance:
     restart_until: float | None = None
     terminate_at: float | None = None
     preempted: bool = False
+    #: The capacity window it was launched from (``None``: the steady capacity).
+    window: CapacityWindow | None = None
     ip: str = ""
     private_ip: str = ""
     jupyter_token: str = ""
+
+
+@dataclass
+class FakeTicket:
+    id: str
+    external_id: str
+    subject: str
+    description: str
+    type: str
+    created: float
+    fields: JSON = field(default_factory=dict)  # severity, priority, hostname, ...
+    affected_devices: list[str] = field(default_factory=list)
+    comments: list[JSON] = field(default_factory=list)
+    status: str = "open"
+    updated: float | None = None
+    resolved: float | None = None
+
+
+@dataclass
+class FakeAttachment:
+    id: str
+    ticket_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    created: float
+    status: str = "pending"
+    uploaded: float | None = None
+    content: bytes | None = None
+
+
+@dataclass
+class TicketUpdate:
+    """A change the API accepted (202) and applies later, at ``due``."""
+
+    ticket_id: str
+    due: float
+    changes: JSON
 
 
 class World:
@@ -81,6 +108,8 @@ class World:
         restart_seconds: float,
         terminate_seconds: float,
         audit_page_size: int,
+        ticket_page_size: int = 25,
+        ticket_update_seconds: float = 5.0,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -92,7 +121,7 @@ class World:
         self._clock_start = clock()
         self.regions = dict(_catalog.REGIONS)
         self.instance_types = dict(_catalog.INSTANCE_TYPES)
-        self.capacity = dict(_catalog.CAPACITY)
+        self.capacity = Capacity(clock, types=self.instance_types, regions=self.regions)
         self.images = _images(self.regions)
         self.ssh_keys: dict[str, JSON] = {}
         self.filesystems: dict[str, JSON] = {}
@@ -107,7 +136,17 @@ class World:
         self.rulesets: dict[str, JSON] = {}
         self.global_rules: list[JSON] = [dict(ssh)]
         self.audit: list[JSON] = []
+        self.ticket_page_size = ticket_page_size
+        self.ticket_update_seconds = ticket_update_seconds
+        self.tickets: dict[str, FakeTicket] = {}
+        self.attachments: dict[str, FakeAttachment] = {}
+        self.ticket_updates: list[TicketUpdate] = []
+        # Signs the presigned storage URLs the fake hands out for attachments.
+        self.storage_key = secrets.token_bytes(32)
         self._hosts = 1
+        #: The SSH listeners, while the fake serves with SSH simulated.
+        self.ssh: SshListeners | None = None
+        self.ssh_delay = 0.0
 
     def now(self) -> float:
         return self.clock()
@@ -140,14 +179,45 @@ class World:
         return self.status(instance) not in ("terminating", "terminated", "preempted")
 
     def addresses(self) -> tuple[str, str]:
-        """A public address (from the three documentation ranges) and a private one."""
+        """A public address and a private one for a new instance.
+
+        The public one is a loopback address with an SSH listener when SSH is simulated,
+        otherwise one from the three documentation ranges.
+        """
         self._hosts += 1
         number = self._hosts
         network = ("198.51.100", "203.0.113", "192.0.2")[number // 254 % 3]
-        return (
-            f"{network}.{number % 254 + 1}",
-            f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}",
-        )
+        public = self.ssh.open() if self.ssh is not None else f"{network}.{number % 254 + 1}"
+        return public, f"10.{number // 65024 % 256}.{number // 254 % 256}.{number % 254 + 1}"
+
+    def preempt(self, instance: FakeInstance) -> None:
+        """The cloud takes a running machine back: it frees its capacity and stays listed.
+
+        Raises:
+            ValueError: It is not running.
+        """
+        if not self.running(instance):
+            raise ValueError(f"instance {instance.id} is {self.status(instance)}")
+        self.capacity.give_back(instance.type_name, instance.region, instance.window)
+        self.gone(instance)
+        instance.preempted = True
+
+    def gone(self, instance: FakeInstance) -> None:
+        """An instance stopped running (terminated, preempted): nothing answers at its ip."""
+        if self.ssh is not None:
+            self.ssh.close(instance.ip)
+
+    def ssh_ready(self, address: str) -> bool:
+        """Whether SSH answers at an address: every running instance there is active and
+        has been for ``ssh_delay`` (sshd starts late), and there is one."""
+        with self.lock:
+            now = self.now()
+            there = [i for i in self.instances.values() if i.ip == address and self.running(i)]
+            return bool(there) and all(
+                self.status(i) == "active"
+                and now >= max(i.ready_at, i.restart_until or 0.0) + self.ssh_delay
+                for i in there
+            )
 
     def region_json(self, name: str) -> JSON:
         return {"name": name, "description": self.regions.get(name, name)}
@@ -202,96 +272,3 @@ def _images(regions: dict[str, str]) -> list[JSON]:
                     }
                 )
     return images
-
-
-# The constraints of the API document, checked the way the API checks them.
-
-HOSTNAME = re.compile(r"[a-z0-9][0-9a-z-]{0,62}")
-TAG_KEY = re.compile(r"[a-z][a-z0-9-:]+")
-FILESYSTEM_NAME = re.compile(r"[a-zA-Z]+[0-9a-zA-Z-]*")
-MOUNT_POINT = re.compile(r"(/home|/lambda/nfs|/data)[/a-zA-Z0-9-]*")
-PUBLIC_KEY = re.compile(r"(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?")
-
-
-def text(
-    body: JSON,
-    name: str,
-    *,
-    required: bool = False,
-    low: int = 0,
-    high: int | None = None,
-    pattern: re.Pattern[str] | None = None,
-) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise invalid(f"{name} is required.")
-        return None
-    if not isinstance(value, str):
-        raise invalid(f"{name} must be a string.")
-    if len(value) < low or (high is not None and len(value) > high):
-        raise invalid(f"{name} must have between {low} and {high} characters.")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise invalid(f"{name} does not match {pattern.pattern}.")
-    return value
-
-
-def strings(body: JSON, name: str) -> list[str]:
-    value = body.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise invalid(f"{name} must be a list of strings.")
-    return value
-
-
-def objects(body: JSON, name: str) -> list[JSON]:
-    value = body.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise invalid(f"{name} must be a list of objects.")
-    return value
-
-
-def tags(body: JSON) -> list[JSON]:
-    entries = []
-    for entry in objects(body, "tags"):
-        key = text(entry, "key", required=True, high=55, pattern=TAG_KEY)
-        value = text(entry, "value", required=True, high=128)
-        assert key is not None
-        assert value is not None
-        if key.startswith("lambda-ai-"):
-            raise invalid("Tag keys starting with lambda-ai- are reserved.")
-        entries.append({"key": key, "value": value})
-    return entries
-
-
-def firewall_rules(items: Any) -> list[JSON]:
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise invalid("rules must be a list of firewall rules.")
-    rules = []
-    for item in items:
-        protocol = item.get("protocol")
-        if protocol not in ("tcp", "udp", "icmp", "all"):
-            raise invalid("protocol must be one of tcp, udp, icmp, all.")
-        ports = item.get("port_range")
-        if protocol == "icmp" and ports is not None:
-            raise invalid("port_range is not allowed for icmp.")
-        if protocol != "icmp" and not (
-            isinstance(ports, list)
-            and len(ports) == 2
-            and all(
-                isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in ports
-            )
-            and ports[0] <= ports[1]
-        ):
-            raise invalid("port_range must be [min, max] with ports from 1 to 65535.")
-        source = text(item, "source_network", required=True)
-        try:
-            ipaddress.IPv4Network(source, strict=False)
-        except ValueError:
-            raise invalid("source_network must be an IPv4 network in CIDR notation.") from None
-        description = text(item, "description", required=True, high=128)
-        rule: JSON = {"protocol": protocol}
-        if ports is not None:
-            rule["port_range"] = list(ports)
-        rule.update(source_network=source, description=description)
-        rules.append(rule)
-    return rules

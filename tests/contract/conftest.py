@@ -24,8 +24,10 @@ import pytest
 import requests
 
 from lambdacloud import Client
+from lambdacloud.testing import FakeLambdaCloud
 
 HERE = Path(__file__).parent
+CONTRACT_KEY = "secret_contract-test-key"
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 OPENAPI = HERE.parent / "openapi"
 STARTUP_SECONDS = 120.0
@@ -39,25 +41,28 @@ SEEDS_1_8 = ("older", "shapes", "still")
 class Prism:
     """One Prism mock server process."""
 
-    def __init__(self, version: str, *, dynamic: bool, seed: str | None = None) -> None:
+    def __init__(
+        self,
+        version: str,
+        *,
+        dynamic: bool,
+        seed: str | None = None,
+        upstream: str | None = None,
+    ) -> None:
         self.version = version
         self.dynamic = dynamic
         self.seed = seed
+        self.upstream = upstream
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
             prefix="prism-", suffix=".log", delete=False
         )
-        command = [
-            str(PRISM),
-            "mock",
-            str(OPENAPI / f"lambda-cloud-api-{version}.json"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--errors",
-        ]
+        document = str(OPENAPI / f"lambda-cloud-api-{version}.json")
+        # A proxy validates requests and the upstream's answers, and reports violations in
+        # the sl-violations header; without --errors it passes every answer through as is.
+        mode = ["proxy", document, upstream] if upstream else ["mock", document, "--errors"]
+        command = [str(PRISM), *mode, "--host", "127.0.0.1", "--port", str(self.port)]
         if dynamic:
             command.append("--dynamic")
         if seed is not None:
@@ -76,6 +81,8 @@ class Prism:
             raise
 
     def __repr__(self) -> str:
+        if self.upstream is not None:
+            return f"Prism({self.version}, proxy to {self.upstream})"
         mode = f"dynamic seed={self.seed}" if self.dynamic else "static"
         return f"Prism({self.version}, {mode})"
 
@@ -108,14 +115,19 @@ class Prism:
 
 
 class Servers:
-    """Every Prism the tier uses, started together (they take seconds each to boot).
+    """Every Prism the tier uses, started together (they take seconds each to boot), and the
+    fake cloud that one of them, a validating proxy, stands in front of.
 
     If one fails to start, the ones already started are stopped before the error goes on.
     """
 
     def __init__(self) -> None:
         self._started: list[Prism] = []
+        #: The fake cloud the proxy checks, with the key contract clients use; no rate
+        #: limits (their 429 answers are outside the document).
+        self.fake = FakeLambdaCloud(api_key=CONTRACT_KEY, rate_limits=False).start()
         try:
+            self.proxy = self._start("1.10.0", dynamic=False, upstream=self.fake.url)
             self.static = self._start("1.10.0", dynamic=False)
             self.random = self._start("1.10.0", dynamic=True)
             self.seeded = [self._start("1.10.0", dynamic=True, seed=seed) for seed in SEEDS_1_10]
@@ -131,8 +143,10 @@ class Servers:
             self.stop()
             raise
 
-    def _start(self, version: str, *, dynamic: bool, seed: str | None = None) -> Prism:
-        server = Prism(version, dynamic=dynamic, seed=seed)
+    def _start(
+        self, version: str, *, dynamic: bool, seed: str | None = None, upstream: str | None = None
+    ) -> Prism:
+        server = Prism(version, dynamic=dynamic, seed=seed, upstream=upstream)
         self._started.append(server)
         return server
 
@@ -147,6 +161,7 @@ class Servers:
     def stop(self) -> None:
         """Stop every server started, even if stopping one of them fails."""
         errors: list[BaseException] = []
+        self.fake.stop()
         while self._started:
             try:
                 self._started.pop().stop()
@@ -202,7 +217,7 @@ class EnoughPages(Exception):
 def contract_client(server: Prism, *, stop_after: int | None = None) -> tuple[Client, Recorder]:
     """A client for ``server`` that records every exchange; it stops paging after
     ``stop_after`` answers."""
-    client = Client(api_key="secret_contract-test-key", base_url=server.url, max_retries=0)
+    client = Client(api_key=CONTRACT_KEY, base_url=server.url, max_retries=0)
     recorder = Recorder(stop_after)
     client._api.session.http.hooks["response"].append(recorder)
     return client, recorder
