@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import responses
 
-from lambdacloud import Client
+from lambdacloud import Client, _clock
 from lambdacloud._http import retry
 
 from . import secret_watch
@@ -107,6 +107,17 @@ def requests_follow_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, adapter, request, **kwargs)
 
     monkeypatch.setattr(responses.RequestsMock, "_on_request", checked)
+
+
+@pytest.fixture(autouse=True)
+def no_real_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client built without an injected sleep must not sleep for real in a test: a rate
+    limit, a retry or a wait that would is a slow test (inject a clock, or pace off)."""
+
+    def refuse(seconds: float) -> None:
+        raise AssertionError(f"the library slept {seconds:.2f} s for real; inject sleep=")
+
+    monkeypatch.setattr(_clock, "sleep", refuse)
 
 
 @pytest.fixture(autouse=True)

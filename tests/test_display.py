@@ -294,7 +294,7 @@ class TestInstanceTypesForANotebook:
     def client(self, mocked: responses.RequestsMock) -> Iterator[Client]:
         mocked.get(f"{API}/instance-types", json=load("instance_types"))
         mocked.assert_all_requests_are_fired = False
-        with Client(api_key=API_KEY, max_retries=0) as client:
+        with Client(api_key=API_KEY, max_retries=0, rate_limit=False) as client:
             yield client
 
     def test_available_only(self, client: Client) -> None:
@@ -423,7 +423,7 @@ class TestProgress:
         monkeypatch.setattr(_progress, "reporter", recording)
         mocked.get(f"{API}/instances/i", json={"data": instance_data(id="i")})
         mocked.assert_all_requests_are_fired = False
-        client = Client(api_key=API_KEY)
+        client = Client(api_key=API_KEY, rate_limit=False)
         client.instances.wait_until_active("i")
         client.instances.wait_for_status("i", "active")
         client.instances.get("i").wait_until_active()
