@@ -208,6 +208,19 @@ class LaunchAbortedError(LambdaCloudError):
         self.terminated = terminated
 
 
+class CleanupError(LambdaCloudError):
+    """The library could not confirm that it terminated what it is responsible for (the end
+    of a ``with`` block): the message names the instances that may still be running.
+
+    Attributes:
+        instance_ids: The instances that may still be running (and billing).
+    """
+
+    def __init__(self, message: str, *, instance_ids: list[str]) -> None:
+        super().__init__(message)
+        self.instance_ids = instance_ids
+
+
 class WaitError(LambdaCloudError):
     """A wait for an instance status did not succeed.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,39 @@ def instance_data(fixture: str = "instance_active", **changes: Any) -> dict[str,
     data: dict[str, Any] = copy.deepcopy(load(fixture)["data"])
     data.update(changes)
     return data
+
+
+LAUNCH_TOKEN = re.compile(r"[0-9a-f]{32}")
+LAUNCH_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def launch_matcher(expected: dict[str, Any]) -> Callable[[Any], tuple[bool, str]]:
+    """A ``responses`` matcher: the launch body is ``expected`` plus the library's own tags
+    (a fresh launch token and the launch time), after the caller's tags."""
+
+    def match(request: Any) -> tuple[bool, str]:
+        body = json.loads(request.body)
+        entries = body.pop("tags", [])
+        library = {e["key"]: e["value"] for e in entries if e["key"].startswith("lambdacloud:")}
+        users = [e for e in entries if not e["key"].startswith("lambdacloud:")]
+        if users:
+            body["tags"] = users
+        problems = []
+        if body != expected:
+            problems.append(f"body {body} is not {expected}")
+        if set(library) - {
+            "lambdacloud:launch-token",
+            "lambdacloud:launched-at",
+            "lambdacloud:expires-at",
+        }:
+            problems.append(f"unexpected library tags {library}")
+        if not LAUNCH_TOKEN.fullmatch(library.get("lambdacloud:launch-token", "")):
+            problems.append(f"no launch token in {library}")
+        if not LAUNCH_TIME.fullmatch(library.get("lambdacloud:launched-at", "")):
+            problems.append(f"no launch time in {library}")
+        return not problems, "; ".join(problems)
+
+    return match
 
 
 class FakeTime:

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from lambdacloud import _api, _converter, _secrets, client, errors
-from lambdacloud.instances import Instance, launch
+from lambdacloud.instances import Instance, request
 from lambdacloud.ssh_keys import GeneratedSSHKey
 
 #: Shorter values are not secrets worth the name (the library masks from the same length).
@@ -141,7 +141,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *, response_secrets: bool = True) -
         watch.api_key(key)
         return key
 
-    check_user_data = launch.check_user_data
+    check_user_data = request.check_user_data
 
     def checking(argument: str, value: Any) -> str:
         watch.secret(value, "user_data")
@@ -170,7 +170,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *, response_secrets: bool = True) -
         watch.exceptions.append(exc_info[1])
 
     monkeypatch.setattr(client, "_find_api_key", finding)
-    monkeypatch.setattr(launch, "check_user_data", checking)
+    monkeypatch.setattr(request, "check_user_data", checking)
     monkeypatch.setattr(_api._converter, "structure", structuring)
     monkeypatch.setattr(errors.LambdaCloudError, "__init__", recording)
     monkeypatch.setattr(pytest.ExceptionInfo, "fill_unfilled", filling)

@@ -16,7 +16,7 @@ from lambdacloud import (
     ValidationError,
 )
 
-from .conftest import API, load
+from .conftest import API, launch_matcher, load
 
 RULESET_ID = "c4d291f47f9d436fa39f58493ce3b50d"
 URL = f"{API}/firewall-rulesets"
@@ -160,7 +160,7 @@ def test_launch_takes_ruleset_objects(client: Client, mocked: responses.Requests
         f"{API}/instance-operations/launch",
         json=load("launched"),
         match=[
-            matchers.json_params_matcher(
+            launch_matcher(
                 {
                     "region_name": "us-east-1",
                     "instance_type_name": "gpu_1x_a10",

@@ -645,7 +645,9 @@ class TestReviewFindings:
         session = requests.Session()
         session.mount(server.url, Breaking())
         with (
-            client_for(server.url, session=session, max_retries=3) as client,
+            client_for(
+                server.url, session=session, max_retries=3, sleep=lambda seconds: None
+            ) as client,
             pytest.raises(APIConnectionError) as raised,
         ):
             client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-east-1")

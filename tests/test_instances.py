@@ -10,6 +10,7 @@ import responses
 from responses import matchers
 
 from lambdacloud import (
+    CleanupError,
     Client,
     Filesystem,
     FilesystemMount,
@@ -23,7 +24,7 @@ from lambdacloud import (
 )
 from lambdacloud.instances import Instance
 
-from .conftest import API, FakeTime, instance_data, load
+from .conftest import API, FakeTime, instance_data, launch_matcher, load
 
 INSTANCE_ID = "0920582c7ff041399e34823a0be62549"
 OTHER_ID = "1b2c3d4e5f60718293a4b5c6d7e8f901"
@@ -137,6 +138,7 @@ class TestIdentity:
 
 class TestUpdate:
     def test_rename_and_retag(self, client: Client, mocked: responses.RequestsMock) -> None:
+        mocked.get(INSTANCE_URL, json=load("instance_active"))  # to keep the library's tags
         body = {"name": "renamed", "tags": [{"key": "team", "value": "infra"}]}
         mocked.post(
             INSTANCE_URL,
@@ -148,12 +150,35 @@ class TestUpdate:
         assert updated.tags == {"team": "infra"}
 
     def test_empty_tags_clear_them(self, client: Client, mocked: responses.RequestsMock) -> None:
+        mocked.get(INSTANCE_URL, json=load("instance_active"))
         mocked.post(
             INSTANCE_URL,
             json=envelope(instance_data(tags=[])),
             match=[matchers.json_params_matcher({"tags": []})],
         )
         assert client.instances.update(INSTANCE_ID, tags={}).tags == {}
+
+    def test_the_librarys_own_tags_survive_new_tags(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        ours = [
+            {"key": "lambdacloud:launch-token", "value": "0" * 32},
+            {"key": "lambdacloud:expires-at", "value": "2026-12-03T10:00:00Z"},
+        ]
+        mocked.get(
+            INSTANCE_URL, json=envelope(instance_data(tags=[*ours, {"key": "a", "value": "b"}]))
+        )
+        body = {"tags": [{"key": "team", "value": "infra"}, *ours]}
+        mocked.post(
+            INSTANCE_URL,
+            json=envelope(instance_data(tags=body["tags"])),
+            match=[matchers.json_params_matcher(body)],
+        )
+        instance = client.instances.get(INSTANCE_ID)
+        instance.update(tags={"team": "infra"})  # no second read: the object has the tags
+        assert instance.tags["lambdacloud:expires-at"] == "2026-12-03T10:00:00Z"
+        with pytest.raises(ValidationError, match="lambdacloud:"):
+            instance.update(tags={"lambdacloud:expires-at": "never"})
 
     def test_resource_update_changes_the_object(
         self, client: Client, mocked: responses.RequestsMock
@@ -205,7 +230,7 @@ class TestActions:
 
 
 def expect_launch(mocked: responses.RequestsMock, body: dict[str, Any]) -> None:
-    mocked.post(LAUNCH, json=load("launched"), match=[matchers.json_params_matcher(body)])
+    mocked.post(LAUNCH, json=load("launched"), match=[launch_matcher(body)])
 
 
 class TestLaunch:
@@ -407,7 +432,7 @@ class TestLaunch:
         mocked.get(INSTANCE_URL, json=load("instance_booting"))
         instance = client.instances.launch("gpu_1x_a10", region="us-east-1", ssh_key="k")
         assert instance.id == INSTANCE_ID
-        assert fake_time.sleeps == [1.0]
+        assert fake_time.sleeps == [0.5]
 
     def test_instance_that_cannot_be_read_back_is_terminated(
         self, client: Client, mocked: responses.RequestsMock
@@ -482,11 +507,34 @@ class TestContextManager:
             instance.terminate()
         assert [c.request.url for c in mocked.calls].count(TERMINATE) == 1
 
-    def test_already_gone_is_fine(self, client: Client, mocked: responses.RequestsMock) -> None:
+    def test_a_404_right_after_launch_is_retried_until_the_api_confirms(
+        self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime
+    ) -> None:
+        gone = {"error": {"code": "global/object-does-not-exist", "message": "not yet"}}
+        mocked.post(TERMINATE, json=gone, status=404)
+        mocked.post(TERMINATE, json=gone, status=404)
+        mocked.post(TERMINATE, json=terminated(INSTANCE_ID))
+        with self.launch(client, mocked) as instance:
+            pass
+        assert instance.status == "terminating"
+        assert [c.request.url for c in mocked.calls].count(TERMINATE) == 3
+
+    def test_a_404_that_lasts_is_never_reported_as_terminated(
+        self,
+        client: Client,
+        mocked: responses.RequestsMock,
+        fake_time: FakeTime,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
         gone = {"error": {"code": "global/object-does-not-exist", "message": "gone"}}
         mocked.post(TERMINATE, json=gone, status=404)
-        with self.launch(client, mocked):
+        started = fake_time.now
+        with pytest.raises(CleanupError) as raised, self.launch(client, mocked):
             pass
+        assert raised.value.instance_ids == [INSTANCE_ID]
+        assert INSTANCE_ID in str(raised.value)
+        assert "may still be running" in caplog.text
+        assert 50.0 <= fake_time.now - started <= 70.0  # kept trying for about a minute
 
     def test_termination_on_exit_survives_transient_failures(
         self, client: Client, mocked: responses.RequestsMock, fake_time: FakeTime
@@ -503,8 +551,9 @@ class TestContextManager:
         self, client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
     ) -> None:
         mocked.post(TERMINATE, status=500, body="")
-        with pytest.raises(ServerError), self.launch(client, mocked):
+        with pytest.raises(CleanupError) as raised, self.launch(client, mocked):
             pass
+        assert isinstance(raised.value.__cause__, ServerError)
         assert "may still be running" in caplog.text
 
 

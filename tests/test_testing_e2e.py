@@ -81,7 +81,11 @@ def test_the_whole_story(cloud: FakeLambdaCloud) -> None:
     # Rename and tag.
     instance.update(name="story-renamed", tags={"team": "research"})
     assert client.instances.get(instance.id).name == "story-renamed"
-    assert instance.tags == {"team": "research"}
+    token = instance.tags["lambdacloud:launch-token"]  # the library's own tags are kept
+    assert {k: v for k, v in instance.tags.items() if k != "lambdacloud:launched-at"} == {
+        "team": "research",
+        "lambdacloud:launch-token": token,
+    }
 
     # Open a port.
     rules = client.firewall_rules.allow(8888, description="Jupyter")

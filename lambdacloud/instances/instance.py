@@ -22,6 +22,7 @@ from lambdacloud._secrets import URL, secret
 from lambdacloud.errors import InstanceStatusError, MalformedResponseError, ValidationError
 from lambdacloud.filesystems import FilesystemMount
 from lambdacloud.instance_types import InstanceType
+from lambdacloud.instances import tags as library_tags
 from lambdacloud.instances.models import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
@@ -107,6 +108,14 @@ class Instance(Resource["InstanceOperations"]):
             "ip": self.ip,
             "price_per_hour": f"${self.price_per_hour:.2f}",
         }
+
+    def _display_details(self) -> dict[str, Any]:
+        details = super()._display_details()
+        # The library's own tags (a launch token...) are bookkeeping, not the user's.
+        details["tags"] = {
+            k: v for k, v in self.tags.items() if not k.startswith(library_tags.PREFIX)
+        }
+        return details
 
     def ssh_command(
         self, user: str = "ubuntu", *, identity_file: str | os.PathLike[str] | None = None
@@ -237,7 +246,7 @@ class Instance(Resource["InstanceOperations"]):
     ) -> None:
         if self.status in (InstanceStatus.TERMINATING, InstanceStatus.TERMINATED):
             return
-        self._take_own(self._bound()._release(self))
+        self._take_own(self._bound()._release(self, exc))
 
     def _take_own(self, results: Iterable[Instance]) -> Instance:
         for result in results:
@@ -314,9 +323,15 @@ class InstanceOperations(Protocol):
     ) -> ResourceList[Instance]: ...
 
     def _send_launch(
-        self, body: dict[str, Any], *, secrets: tuple[str, ...]
+        self,
+        body: dict[str, Any],
+        *,
+        secrets: tuple[str, ...],
+        on_send: Callable[[], object],
     ) -> builtins.list[str]: ...
 
     def _cleanup(self, ids: builtins.list[str]) -> builtins.list[Instance]: ...
 
-    def _release(self, instance: Instance) -> builtins.list[Instance]: ...
+    def _release(
+        self, instance: Instance, error: BaseException | None
+    ) -> builtins.list[Instance]: ...

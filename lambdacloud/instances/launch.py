@@ -1,31 +1,27 @@
-"""The launch protocol: one object owns a launch from the checked request to the instance
+"""The launch protocol: one object owns a launch from its checked request to the instance
 handed over — or, when it cannot be handed over, terminated.
 
-check (every argument, before anything is sent) → choose a region if none was given →
-send (at most once unless it certainly never arrived) → read the new instance back →
-wait for it if asked → hand it over; on any failure after the send, clean up what the
-launch started, and say so.
+check (``request.py``, before anything is sent) → choose a region if none was given →
+tag it with a new launch token and its launch time → send (at most once unless it
+certainly never arrived) → read the new instance back → wait for it if asked → hand it
+over. The API has no idempotency key: when the answer to the launch is lost (a read
+timeout, a 5xx, a dropped connection, Ctrl-C in the middle of the request), the instance
+is found by its token, never launched again. Whatever fails or is interrupted after the
+send, what the launch started is terminated before the error (or the ``KeyboardInterrupt``)
+goes on; if that cannot be confirmed, a warning and the exception's notes name what may
+still be running.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 
 import attrs
 
 from lambdacloud._api import Api
-from lambdacloud._converter import ID_OBJECTS, TAGS, api_shape, to_api
-from lambdacloud._resource import Resource, id_of
-from lambdacloud._validation import (
-    HOSTNAME,
-    MOUNT_POINT,
-    MOUNT_POINT_MAX,
-    check_tags,
-    check_text,
-    check_user_data,
-)
+from lambdacloud._http.retry import backoff
 from lambdacloud.errors import (
     APIConnectionError,
     InsufficientCapacityError,
@@ -33,127 +29,23 @@ from lambdacloud.errors import (
     LaunchAbortedError,
     MalformedResponseError,
     NotFoundError,
-    ValidationError,
 )
-from lambdacloud.filesystems import Filesystem, FilesystemMount
-from lambdacloud.firewall_rulesets import FirewallRuleset
-from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType
+from lambdacloud.instances import tags
 from lambdacloud.instances.instance import Instance, InstanceOperations, Progress
-from lambdacloud.regions import Region
-from lambdacloud.ssh_keys import SSHKey
+from lambdacloud.instances.request import LaunchRequest
+from lambdacloud.instances.waiting import is_transient
 
 logger = logging.getLogger("lambdacloud")
 
-#: Reads of a just-launched instance, which may answer 404 before it shows up.
-READ_AFTER_LAUNCH_ATTEMPTS = 3
-
-SSHKeyArgument = SSHKey | str | Sequence[SSHKey | str]
-MountsArgument = Mapping[Filesystem | str, str] | Iterable[FilesystemMount]
-
-
-@attrs.frozen(kw_only=True)
-class ImageChoice:
-    """The image of a launch: by id, or the newest of a family."""
-
-    id: str | None = None
-    family: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class LaunchRequest:
-    """The body of a launch, every argument checked and in the API's terms."""
-
-    region_name: str | None
-    instance_type_name: str
-    ssh_key_names: list[str]
-    name: str | None = None
-    hostname: str | None = None
-    file_system_names: list[str] | None = None
-    file_system_mounts: list[FilesystemMount] | None = None
-    image: ImageChoice | None = None
-    user_data: str | None = attrs.field(default=None, repr=False)
-    tags: dict[str, str] | None = attrs.field(default=None, metadata=api_shape(TAGS))
-    firewall_rulesets: list[str] | None = attrs.field(default=None, metadata=api_shape(ID_OBJECTS))
-    #: The region the filesystem and ruleset objects given are in (ids carry none).
-    _required_region: str | None = attrs.field(default=None, alias="required_region")
-
-    @classmethod
-    def check(
-        cls,
-        *,
-        instance_type: InstanceType | str,
-        ssh_key: SSHKeyArgument,
-        region: Region | str | None,
-        name: str | None,
-        hostname: str | None,
-        filesystems: Iterable[Filesystem | str] | None,
-        filesystem_mounts: MountsArgument | None,
-        image: Image | str | None,
-        image_family: str | None,
-        user_data: str | None,
-        tags: Mapping[str, str] | None,
-        firewall_rulesets: Iterable[Resource[Any] | str] | None,
-    ) -> LaunchRequest:
-        """The request for ``launch()``'s arguments.
-
-        Raises:
-            ValidationError: An argument is malformed, or they disagree about the region.
-        """
-        type_name = instance_type.name if isinstance(instance_type, InstanceType) else instance_type
-        region_name = region.name if isinstance(region, Region) else region
-        if region_name is not None:
-            check_text("region", region_name, min_length=1)
-        given_filesystems = many("filesystems", filesystems) if filesystems is not None else None
-        given_rulesets = (
-            many("firewall_rulesets", firewall_rulesets) if firewall_rulesets is not None else None
-        )
-        if image is not None and image_family is not None:
-            raise ValidationError("image", "pass image= or image_family=, not both")
-        choice = None
-        if image is not None:
-            image_id = image.id if isinstance(image, Image) else image
-            choice = ImageChoice(id=check_text("image", image_id, min_length=1))
-        elif image_family is not None:
-            choice = ImageChoice(family=check_text("image_family", image_family, min_length=1))
-        request = cls(
-            region_name=region_name,
-            instance_type_name=check_text("instance_type", type_name, min_length=1),
-            ssh_key_names=[_ssh_key_name(ssh_key)],
-            name=None if name is None else check_text("name", name, max_length=64),
-            hostname=None
-            if hostname is None
-            else check_text("hostname", hostname, min_length=1, max_length=63, pattern=HOSTNAME),
-            file_system_names=None
-            if given_filesystems is None
-            else [
-                check_text(
-                    "filesystems", fs.name if isinstance(fs, Filesystem) else fs, min_length=1
-                )
-                for fs in given_filesystems
-            ],
-            file_system_mounts=None if filesystem_mounts is None else _mounts(filesystem_mounts),
-            image=choice,
-            user_data=None if user_data is None else check_user_data("user_data", user_data),
-            tags=None if tags is None else check_tags("tags", tags),
-            firewall_rulesets=None
-            if given_rulesets is None
-            else [id_of(ruleset, "firewall_rulesets") for ruleset in given_rulesets],
-            required_region=_required_region(
-                given_filesystems, filesystem_mounts, given_rulesets, region_name
-            ),
-        )
-        return request
-
-    @property
-    def required_region(self) -> str | None:
-        """The region the filesystem and ruleset objects given are in, if any."""
-        return self._required_region
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body."""
-        body: dict[str, Any] = to_api(self)
-        return body
+#: Pauses between searches for an instance by its token (about half a minute in all).
+FIND_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
+#: Seconds a just-launched instance may take to be readable (it may answer 404 at first).
+READ_BACK_TIMEOUT = 60.0
+#: Seconds the library keeps trying to terminate what it must (404s and transient failures).
+CLEANUP_TIMEOUT = 60.0
+#: Where to terminate by hand.
+CONSOLE = "https://cloud.lambda.ai/instances"
 
 
 @attrs.frozen
@@ -163,19 +55,102 @@ class LaunchResult:
     instance_ids: list[str]
 
 
+@attrs.define
+class Cleanup:
+    """What became of the library's attempt to terminate instances.
+
+    Attributes:
+        confirmed: The ids the API says are terminating or terminated.
+        unconfirmed: The ids that may still be running.
+        error: The last failure, if any.
+        interrupt: The ``KeyboardInterrupt`` that stopped the attempt, if one did.
+    """
+
+    confirmed: list[str] = attrs.Factory(list)
+    unconfirmed: list[str] = attrs.Factory(list)
+    error: BaseException | None = None
+    interrupt: KeyboardInterrupt | None = None
+    instances: list[Instance] = attrs.Factory(list)
+
+    def warning(self, what: str) -> str | None:
+        """The warning to give when something may still be running, else ``None``."""
+        if not self.unconfirmed:
+            return None
+        ids = ", ".join(self.unconfirmed)
+        why = "interrupted" if self.interrupt is not None else _reason(self.error)
+        return (
+            f"{what}: instance {ids} may still be running (and billing) — terminating it "
+            f"was {why}. Terminate it with client.instances.terminate({self.unconfirmed!r}) "
+            f"or at {CONSOLE}."
+        )
+
+
+def terminate(operations: InstanceOperations, api: Api, ids: list[str]) -> Cleanup:
+    """Terminate instances the library is responsible for, until the API confirms it.
+
+    Transient failures and 404s (an instance launched seconds ago may not be visible yet)
+    are tried again until ``CLEANUP_TIMEOUT``; nothing counts as terminated until the API
+    says so. A ``KeyboardInterrupt`` stops the attempt and is kept in the result.
+    """
+    outcome = Cleanup(unconfirmed=list(ids))
+    deadline = api.clock() + CLEANUP_TIMEOUT
+    attempt = 0
+    try:
+        while outcome.unconfirmed:
+            attempt += 1
+            try:
+                done = operations._cleanup(outcome.unconfirmed)
+            except LambdaCloudError as error:
+                outcome.error = error
+                pause = backoff(attempt)
+                if not (isinstance(error, NotFoundError) or is_transient(error)):
+                    break
+                if api.clock() + pause > deadline:
+                    break
+                api.sleep(pause)
+                continue
+            outcome.instances += done
+            confirmed = {i.id for i in done if str(i.status) in ("terminating", "terminated")}
+            outcome.confirmed += [i for i in outcome.unconfirmed if i in confirmed]
+            outcome.unconfirmed = [i for i in outcome.unconfirmed if i not in confirmed]
+            if outcome.unconfirmed:
+                outcome.error = LambdaCloudError("the API did not list it as terminating")
+                break
+    except KeyboardInterrupt as interrupt:
+        outcome.interrupt = interrupt
+    return outcome
+
+
+def note(error: BaseException, text: str) -> None:
+    """Add ``text`` to what the traceback of ``error`` shows (Python 3.11+)."""
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(text)
+
+
 class Launch:
     """One launch, from its checked request to the instance handed over or cleaned up.
 
     Args:
         operations: The instances manager.
-        api: Its client's package-internal face (for sleeping between read-backs).
+        api: Its client's package-internal face (for the clock and sleeping).
         request: The checked request.
+        wall_clock: The current UTC time, for the launch-time tag.
     """
 
-    def __init__(self, operations: InstanceOperations, api: Api, request: LaunchRequest) -> None:
+    def __init__(
+        self,
+        operations: InstanceOperations,
+        api: Api,
+        request: LaunchRequest,
+        *,
+        wall_clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._operations = operations
         self._api = api
         self._request = request
+        self._now = wall_clock or (lambda: datetime.now(timezone.utc))
+        self.token = tags.new_token()
 
     def run(
         self,
@@ -206,89 +181,191 @@ class Launch:
                 instance_types, request.instance_type_name, request.required_region
             )
             request = attrs.evolve(request, region_name=region)
+        request = request.tagged(
+            {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(self._now())}
+        )
         ids = self._send(request)
+        waiting = False
         try:
             instance = self._read_back(ids[0])
-        except BaseException as exc:
-            self._abandon(ids, exc, "could not read it back")
-            raise
-        if wait:
-            try:
+            if wait:
+                waiting = True
                 instance.wait_until_active(timeout=wait_timeout, progress=progress)
-            except BaseException as exc:
-                failure = (
-                    "it did not become active"
-                    if isinstance(exc, Exception)
-                    else "the wait for it was interrupted"
-                )
-                self._abandon(ids, exc, failure)
-                raise
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                failure = "it did not become active" if waiting else "could not read it back"
+            else:
+                failure = "the wait for it was interrupted" if waiting else "it was interrupted"
+            self._abandon(ids, exc, failure)
+            raise
         return instance
 
     def _send(self, request: LaunchRequest) -> list[str]:
+        sent: list[bool] = []
         try:
             ids = self._operations._send_launch(
-                request.body(), secrets=(request.user_data,) if request.user_data else ()
+                request.body(),
+                secrets=(request.user_data,) if request.user_data else (),
+                on_send=lambda: sent.append(True),
             )
             if not ids:
                 raise MalformedResponseError("The launch answer named no instance")
-        except LambdaCloudError as error:
-            explain_failed_launch(error)
+            return ids
+        except KeyboardInterrupt as interrupt:
+            if sent:
+                self._clean_up_by_token(interrupt)
             raise
-        return ids
+        except LambdaCloudError as error:
+            if not (sent and _outcome_unknown(error)):
+                raise
+            found = self._find()
+            if found:
+                logger.warning(
+                    "The answer to a launch was lost (%s), but its instance %s was found by "
+                    "its launch token",
+                    type(error).__name__,
+                    ", ".join(found),
+                )
+                return found
+            explain_failed_launch(error, self.token)
+            raise
+
+    def _find(self) -> list[str]:
+        """The ids of the running instances that carry this launch's token."""
+        for pause in (0.0, *FIND_PAUSES):
+            if pause:
+                self._api.sleep(pause)
+            try:
+                listed = self._operations.list()
+            except LambdaCloudError:
+                continue
+            found = [
+                i.id
+                for i in listed
+                if i.tags.get(tags.TOKEN) == self.token and str(i.status) != "terminated"
+            ]
+            if found:
+                return found
+        return []
+
+    def _clean_up_by_token(self, interrupt: KeyboardInterrupt) -> None:
+        """Ctrl-C arrived while the launch request was out: find what it started and stop it."""
+        logger.warning(
+            "Interrupted during a launch: looking for what it started (launch token %s) to "
+            "terminate it. Press Ctrl-C again to stop looking.",
+            self.token,
+        )
+        try:
+            found = self._find()
+        except KeyboardInterrupt:
+            self._still_running(interrupt, None)
+            return
+        if not found:
+            text = (
+                f"Interrupted during a launch: no instance with its launch token was found. "
+                f"If one appears (tag {tags.TOKEN}={self.token}), it is this launch's: "
+                f"terminate it at {CONSOLE}."
+            )
+            logger.warning(text)
+            note(interrupt, text)
+            return
+        outcome = terminate(self._operations, self._api, found)
+        self._still_running(interrupt, outcome)
+
+    def _still_running(self, error: BaseException, outcome: Cleanup | None) -> None:
+        if outcome is None:
+            text = (
+                f"The search for what an interrupted launch started was interrupted: an "
+                f"instance tagged {tags.TOKEN}={self.token} may be running (and billing). "
+                f"Find it with client.instances.list() and terminate it, or at {CONSOLE}."
+            )
+        else:
+            text = outcome.warning("An interrupted launch") or ""
+            if outcome.interrupt is not None and outcome.interrupt is not error:
+                note(outcome.interrupt, text)
+        if text:
+            logger.warning(text)
+            note(error, text)
 
     def _read_back(self, instance_id: str) -> Instance:
-        """Read the just-launched instance, allowing it a moment to appear (404) first."""
-        for attempt in range(1, READ_AFTER_LAUNCH_ATTEMPTS):
+        """Read the just-launched instance, allowing it time to appear (404) first."""
+        deadline = self._api.clock() + READ_BACK_TIMEOUT
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return self._operations.get(instance_id)
             except NotFoundError:
-                self._api.sleep(float(attempt))
-        return self._operations.get(instance_id)
+                pause = backoff(attempt)
+                if self._api.clock() + pause > deadline:
+                    raise
+                self._api.sleep(pause)
 
     def _abandon(self, ids: list[str], cause: BaseException, failure: str) -> None:
         """Terminate what the launch started when it cannot be handed to the caller.
 
         Raises:
-            LaunchAbortedError: For an ``Exception`` cause; other causes (``KeyboardInterrupt``)
-                are left for the caller to re-raise.
+            LaunchAbortedError: For an ``Exception`` cause; a ``KeyboardInterrupt`` cause is
+                left for the caller to re-raise, with notes when something may still run.
         """
-        try:
-            self._operations._cleanup(ids)
-            terminated = True
-        except Exception:  # noqa: BLE001 - whatever failed, the caller must hear about it below
-            terminated = False
+        outcome = terminate(self._operations, self._api, ids)
         listed = ", ".join(ids)
-        if terminated:
+        warning = outcome.warning(f"Launched {listed} but {failure}")
+        if warning is None:
             message = f"Launched {listed} but {failure}, so it was terminated"
+            logger.warning(message)
         else:
-            message = (
-                f"Launched {listed} but {failure}, and terminating it failed: "
-                "it may still be running (and billing). Terminate it by hand."
-            )
-        logger.warning(message)
+            message = warning
+            logger.warning(message)
+            note(cause, message)
+            if outcome.interrupt is not None:
+                note(outcome.interrupt, message)
+                raise outcome.interrupt
         if isinstance(cause, Exception):
-            raise LaunchAbortedError(message, instance_ids=ids, terminated=terminated) from cause
+            raise LaunchAbortedError(
+                message, instance_ids=ids, terminated=warning is None
+            ) from cause
 
 
-def explain_failed_launch(error: LambdaCloudError) -> None:
-    """Say so in ``error`` (and the log) when a failed launch may have started a machine."""
+def _outcome_unknown(error: LambdaCloudError) -> bool:
+    """Whether a failed launch may have started a machine."""
     if isinstance(error, MalformedResponseError):
-        note = (
+        return True  # a 2xx we cannot read: it was accepted
+    if isinstance(error, APIConnectionError):
+        return error.request_sent
+    return error.status_code is not None and error.status_code >= 500
+
+
+def _reason(error: BaseException | None) -> str:
+    if error is None:
+        return "not confirmed by the API"
+    if isinstance(error, NotFoundError):
+        return "answered 404 (not found) until the library gave up"
+    return f"refused ({type(error).__name__})"
+
+
+def explain_failed_launch(error: LambdaCloudError, token: str | None = None) -> None:
+    """Say so in ``error`` (and the log) when a failed launch may have started a machine."""
+    if not _outcome_unknown(error):
+        return
+    found = (
+        f" No instance with its launch token ({tags.TOKEN}={token}) was found; if one "
+        "appears, it is this launch's."
+        if token
+        else ""
+    )
+    if isinstance(error, MalformedResponseError):
+        note_text = (
             "The launch was accepted, so an instance is probably running: find it with "
-            "client.instances.list() and terminate it if it is not wanted."
-        )
-    elif (isinstance(error, APIConnectionError) and error.request_sent) or (
-        error.status_code is not None and error.status_code >= 500
-    ):
-        note = (
-            "The launch may have been accepted: check client.instances.list() before "
-            "launching again, or you may pay for two machines."
+            f"client.instances.list() and terminate it if it is not wanted.{found}"
         )
     else:
-        return
-    logger.warning("%s %s", error.message, note)
-    error.message = f"{error.message}. {note}"
+        note_text = (
+            "The launch may have been accepted: check client.instances.list() before "
+            f"launching again, or you may pay for two machines.{found}"
+        )
+    logger.warning("%s %s", error.message, note_text)
+    error.message = f"{error.message}. {note_text}"
     error.args = (error.message,)
 
 
@@ -314,74 +391,3 @@ def choose_region(
             f"No capacity for {type_name}{where} right now; try another type or later"
         )
     return names[0]
-
-
-def many(argument: str, value: Any) -> list[Any]:
-    """A list from a list, or from one object or id given alone."""
-    if isinstance(value, (str, Resource)):
-        return [value]
-    if isinstance(value, bytes) or not isinstance(value, Iterable):
-        raise ValidationError(argument, f"expected a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _required_region(
-    filesystems: list[Any] | None,
-    filesystem_mounts: MountsArgument | None,
-    firewall_rulesets: list[Any] | None,
-    region: str | None,
-) -> str | None:
-    """The one region the given filesystem and ruleset objects share (ids carry no region).
-
-    Raises:
-        ValidationError: They are in several regions, or not in ``region``.
-    """
-    given: list[Any] = list(filesystems or [])
-    if isinstance(filesystem_mounts, Mapping):
-        given += list(filesystem_mounts)
-    given += firewall_rulesets or []
-    regions = {obj.region.name for obj in given if isinstance(obj, (Filesystem, FirewallRuleset))}
-    if len(regions) > 1:
-        raise ValidationError(
-            "filesystems",
-            f"and firewall rulesets are in different regions ({', '.join(sorted(regions))})",
-        )
-    found = regions.pop() if regions else None
-    if region is not None and found is not None and region != found:
-        raise ValidationError(
-            "region", f"{region!r}, but the filesystems and firewall rulesets are in {found!r}"
-        )
-    return found
-
-
-def _ssh_key_name(ssh_key: Any) -> str:
-    keys = [] if ssh_key is None else many("ssh_key", ssh_key)
-    if len(keys) != 1:
-        raise ValidationError(
-            "ssh_key", f"exactly one SSH key is required (the API's rule), got {len(keys)}"
-        )
-    (key,) = keys
-    return check_text("ssh_key", key.name if isinstance(key, SSHKey) else key, min_length=1)
-
-
-def _mounts(mounts: Any) -> list[FilesystemMount]:
-    if isinstance(mounts, Mapping):
-        pairs = [(id_of(fs, "filesystem_mounts"), point) for fs, point in mounts.items()]
-    else:
-        pairs = []
-        for mount in many("filesystem_mounts", mounts):
-            if not isinstance(mount, FilesystemMount):
-                raise ValidationError(
-                    "filesystem_mounts",
-                    "expected {filesystem: mount_point} or a list of FilesystemMount",
-                )
-            pairs.append((id_of(mount.file_system_id, "filesystem_mounts"), mount.mount_point))
-    return [
-        FilesystemMount(
-            mount_point=check_text(
-                "filesystem_mounts", point, max_length=MOUNT_POINT_MAX, pattern=MOUNT_POINT
-            ),
-            file_system_id=fs_id,
-        )
-        for fs_id, point in pairs
-    ]

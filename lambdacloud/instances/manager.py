@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import copy
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -15,26 +15,22 @@ from lambdacloud._converter import TAGS, api_shape, to_api
 from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, as_list, id_of, ids_of, path_segment
 from lambdacloud._validation import check_tags, check_text
-from lambdacloud.errors import LambdaCloudError, NotFoundError, ValidationError
+from lambdacloud.errors import CleanupError, NotFoundError, ValidationError
 from lambdacloud.filesystems import Filesystem
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType, InstanceTypeManager
+from lambdacloud.instances import launch, waiting
 from lambdacloud.instances import progress as progress_display
-from lambdacloud.instances import waiting
+from lambdacloud.instances import tags as library_tags
 from lambdacloud.instances.instance import Instance, InstanceArgument, Progress
-from lambdacloud.instances.launch import (
-    Launch,
-    LaunchRequest,
-    LaunchResult,
-    MountsArgument,
-    SSHKeyArgument,
-)
+from lambdacloud.instances.launch import LaunchResult
 from lambdacloud.instances.models import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
     InstanceStatus,
 )
+from lambdacloud.instances.request import LaunchRequest, MountsArgument, SSHKeyArgument
 from lambdacloud.regions import Region
 
 logger = logging.getLogger("lambdacloud")
@@ -64,8 +60,7 @@ class InstanceManager(Manager):
         """
         if cluster_id is not None:
             check_text("cluster_id", cluster_id, min_length=1)
-        data = self._request("GET", "/instances", params={"cluster_id": cluster_id})
-        return self._structure_list(data, Instance, "a list of instances")
+        return self._read_all(None, cluster_id=cluster_id)
 
     def get(self, instance: Instance | str) -> Instance:
         """Read one instance.
@@ -82,9 +77,19 @@ class InstanceManager(Manager):
 
         API: ``GET /api/v1/instances/{id}``
         """
-        instance_id = id_of(instance, "instance")
-        data = self._request("GET", f"/instances/{path_segment(instance_id)}")
+        return self._read(id_of(instance, "instance"), None)
+
+    def _read(self, instance_id: str, deadline: float | None) -> Instance:
+        data = self._request("GET", f"/instances/{path_segment(instance_id)}", deadline=deadline)
         return self._structure(data, Instance, "an instance")
+
+    def _read_all(
+        self, deadline: float | None, *, cluster_id: str | None = None
+    ) -> ResourceList[Instance]:
+        data = self._request(
+            "GET", "/instances", params={"cluster_id": cluster_id}, deadline=deadline
+        )
+        return self._structure_list(data, Instance, "a list of instances")
 
     def update(
         self,
@@ -98,9 +103,11 @@ class InstanceManager(Manager):
         Args:
             instance: The instance or its id.
             name: The new name (at most 64 characters).
-            tags: The new tags, replacing all current ones; ``{}`` clears them. Keys are
-                lowercase (``[a-z][a-z0-9-:]+``, at most 55) and may not start with
-                ``lambda-ai-``; values have at most 128 characters.
+            tags: The new tags, replacing all of yours; ``{}`` clears them. The library's own
+                tags (``lambdacloud:launch-token``, ``...launched-at``, ``...expires-at``)
+                are kept. Keys are lowercase (``[a-z][a-z0-9-:]+``, at most 55) and may not
+                start with ``lambda-ai-`` or ``lambdacloud:``; values have at most 128
+                characters.
 
         Returns:
             A new object with the updated instance.
@@ -109,14 +116,21 @@ class InstanceManager(Manager):
             ValidationError: Neither argument given, or one is malformed.
             LambdaCloudError: The request failed.
 
-        API: ``POST /api/v1/instances/{id}``
+        API: ``POST /api/v1/instances/{id}`` (and ``GET /api/v1/instances/{id}`` first, to
+        keep the library's tags, when ``tags`` is given with an id rather than an object).
         """
         instance_id = id_of(instance, "instance")
         if name is None and tags is None:
             raise ValidationError("name", "pass name= and/or tags= to update an instance")
+        new_tags = None
+        if tags is not None:
+            new_tags = check_tags("tags", tags)
+            library_tags.check_user_tags(new_tags)
+            current = instance if isinstance(instance, Instance) else self.get(instance_id)
+            new_tags = {**new_tags, **library_tags.library_tags(current.tags)}
         change = InstanceChange(
             name=None if name is None else check_text("name", name, max_length=64),
-            tags=None if tags is None else check_tags("tags", tags),
+            tags=new_tags,
         )
         data = self._request(
             "POST", f"/instances/{path_segment(instance_id)}", json_body=to_api(change)
@@ -206,7 +220,7 @@ class InstanceManager(Manager):
             firewall_rulesets=firewall_rulesets,
         )
         types = self._types.list() if request.region_name is None else None
-        return Launch(self, self._api, request).run(
+        return launch.Launch(self, self._api, request).run(
             instance_types=types, wait=wait, wait_timeout=wait_timeout, progress=progress
         )
 
@@ -302,7 +316,7 @@ class InstanceManager(Manager):
         try:
             awaited = waiting.wait_for_status(
                 target,
-                fetch=lambda: self._poll(ids, known, gone),
+                fetch=lambda deadline: self._poll(ids, known, gone, deadline),
                 seen=[known[i] for i in ids if i in known],
                 clock=self._api.clock,
                 sleep=self._api.sleep,
@@ -358,17 +372,21 @@ class InstanceManager(Manager):
         )
 
     def _poll(
-        self, ids: builtins.list[str], known: dict[str, Instance], gone: set[str]
+        self,
+        ids: builtins.list[str],
+        known: dict[str, Instance],
+        gone: set[str],
+        deadline: float | None,
     ) -> builtins.list[Instance]:
         """Read the awaited instances; ones that vanished come back as ``terminated``."""
         wanted = [i for i in ids if i not in gone]
         found: dict[str, Instance] = {}
         if len(wanted) > 1:
-            found = {i.id: i for i in self.list() if i.id in wanted}
+            found = {i.id: i for i in self._read_all(deadline) if i.id in wanted}
         for instance_id in wanted:
             if instance_id not in found:
                 try:
-                    found[instance_id] = self.get(instance_id)
+                    found[instance_id] = self._read(instance_id, deadline)
                 except NotFoundError:
                     gone.add(instance_id)
         current = []
@@ -384,9 +402,21 @@ class InstanceManager(Manager):
             current.append(instance)
         return current
 
-    def _send_launch(self, body: dict[str, Any], *, secrets: tuple[str, ...]) -> builtins.list[str]:
+    def _send_launch(
+        self,
+        body: dict[str, Any],
+        *,
+        secrets: tuple[str, ...],
+        on_send: Callable[[], object],
+    ) -> builtins.list[str]:
         """Send one launch request; the instance ids it started."""
-        data = self._request("POST", "/instance-operations/launch", json_body=body, secrets=secrets)
+        data = self._request(
+            "POST",
+            "/instance-operations/launch",
+            json_body=body,
+            secrets=secrets,
+            on_send=on_send,
+        )
         return self._structure(data, LaunchResult, "a launch result").instance_ids
 
     def _cleanup(self, ids: builtins.list[str]) -> builtins.list[Instance]:
@@ -395,26 +425,34 @@ class InstanceManager(Manager):
         A plain terminate is a POST and is not retried after a 5xx or a reset; here the
         library itself would leave a machine running, and terminating twice is harmless.
         """
-        body = {"instance_ids": ids}
-        try:
-            data = self._request(
-                "POST", "/instance-operations/terminate", json_body=body, idempotent=True
-            )
-        except NotFoundError:
-            return []
+        data = self._request(
+            "POST",
+            "/instance-operations/terminate",
+            json_body={"instance_ids": ids},
+            idempotent=True,
+        )
         return self._structure(data, _Terminated, "a terminate result").terminated_instances
 
-    def _release(self, instance: Instance) -> builtins.list[Instance]:
-        """Terminate an instance at the end of its ``with`` block."""
-        try:
-            return self._cleanup([instance.id])
-        except LambdaCloudError:
-            logger.warning(
-                "Could not terminate instance %s when its with-block ended: it may still be "
-                "running (and billing). Terminate it by hand.",
-                instance.id,
-            )
-            raise
+    def _release(self, instance: Instance, error: BaseException | None) -> builtins.list[Instance]:
+        """Terminate an instance at the end of its ``with`` block (``error``: what ended it).
+
+        Raises:
+            CleanupError: The API did not confirm the termination (and the block ended
+                without an error of its own, which otherwise carries the note).
+            KeyboardInterrupt: Ctrl-C stopped the termination.
+        """
+        outcome = launch.terminate(self, self._api, [instance.id])
+        warning = outcome.warning("The with-block ended")
+        if warning is None:
+            return outcome.instances
+        logger.warning(warning)
+        if outcome.interrupt is not None:
+            launch.note(outcome.interrupt, warning)
+            raise outcome.interrupt
+        if error is not None:
+            launch.note(error, warning)
+            return []
+        raise CleanupError(warning, instance_ids=outcome.unconfirmed) from outcome.error
 
 
 @attrs.frozen(kw_only=True)

@@ -62,7 +62,7 @@ def is_transient(error: LambdaCloudError) -> bool:
 def wait_for_status(
     target: str,
     *,
-    fetch: Callable[[], list[Instance]],
+    fetch: Callable[[float], list[Instance]],
     seen: list[Instance],
     clock: Clock,
     sleep: Sleep,
@@ -75,7 +75,9 @@ def wait_for_status(
 
     Args:
         target: The status to wait for.
-        fetch: Reads every awaited instance, in a fixed order (one request per poll).
+        fetch: Reads every awaited instance, in a fixed order (one request per poll); it is
+            given the wait's deadline, which its request (retries, ``Retry-After``, rate
+            limits) must not pass.
         seen: The instances as known before the wait (for the timeout error).
         clock: Monotonic seconds.
         sleep: How to wait between polls.
@@ -83,6 +85,10 @@ def wait_for_status(
         poll_interval: The first pause between polls; it grows 1.5x per poll.
         max_poll_interval: The longest pause between polls.
         progress: Called after every successful poll.
+
+    The wait ends within about a second of ``timeout``: every pause, retry and rate-limit
+    wait is cut to the time left, and a failed poll that asked for a longer pause
+    (``Retry-After``) than the time left ends the wait at its deadline.
 
     Returns:
         The instances as last read.
@@ -97,13 +103,17 @@ def wait_for_status(
     deadline = started + timeout
     interval = poll_interval
     polls = failures = 0
+    last_error: LambdaCloudError | None = None
     while True:
+        pause = interval
         try:
-            current = fetch()
+            current = fetch(deadline)
         except LambdaCloudError as error:
             failures += 1
             if not is_transient(error) or failures > TRANSIENT_ERRORS_TOLERATED:
                 raise
+            last_error = error
+            pause = max(pause, error.retry_after or 0.0)
         else:
             failures = 0
             polls += 1
@@ -118,11 +128,14 @@ def wait_for_status(
                 )
             if all(reached(instance.status, target) for instance in current):
                 return current
+            last_error = None
         now = clock()
-        if now >= deadline:
+        if now >= deadline or (last_error is not None and now + pause >= deadline):
             statuses = ", ".join(f"{i.id} is {i.status}" for i in seen) or "never read"
+            if now < deadline:
+                sleep(deadline - now)  # the server asked for longer than is left
             raise WaitTimeoutError(
                 f"Gave up after {timeout:g} s waiting for {target}: {statuses}", instances=seen
-            )
-        sleep(min(interval, deadline - now))
+            ) from last_error
+        sleep(min(pause, deadline - now))
         interval = min(interval * POLL_INTERVAL_GROWTH, max_poll_interval)
