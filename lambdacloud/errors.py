@@ -240,6 +240,40 @@ class WaitTimeoutError(WaitError, TimeoutError):
     """The deadline passed before the instance reached the awaited status."""
 
 
+class CapacityTimeoutError(InsufficientCapacityError, WaitTimeoutError):
+    """``acquire()`` gave up at its deadline without a launch that succeeded.
+
+    Attributes:
+        instance_types: The type names it tried, best first.
+        regions: The region codes it tried (``None``: any region).
+        capacity_reads: How many times it read the capacity.
+        launch_attempts: How many launches it sent.
+        terminated: The instances of an unfinished group it terminated (``acquire_many``).
+        still_running: The ones it could not confirm terminated (terminate them by hand).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_types: list[str],
+        regions: list[str] | None,
+        capacity_reads: int,
+        launch_attempts: int,
+        terminated: list[str] | None = None,
+        still_running: list[str] | None = None,
+    ) -> None:
+        LambdaCloudError.__init__(self, message)
+        self.instances: list[Any] = []
+        self.instance = None
+        self.instance_types = instance_types
+        self.regions = regions
+        self.capacity_reads = capacity_reads
+        self.launch_attempts = launch_attempts
+        self.terminated = terminated or []
+        self.still_running = still_running or []
+
+
 class InstanceStatusError(WaitError):
     """The instance reached a status from which the awaited one cannot follow
     (for example ``terminated`` or ``preempted`` while waiting for ``active``)."""

@@ -141,8 +141,7 @@ class InstanceTypeManager(Manager):
             raise ValidationError(
                 "sort_by", f"expected one of {', '.join(map(repr, _SORT_KEYS))}, got {sort_by!r}"
             )
-        data = self._request("GET", "/instance-types")
-        types = self._structure_list(_flatten(data), InstanceType, "a map of instance types")
+        types = self._read(None)
         if available:
             types = ResourceList([t for t in types if t.regions_with_capacity], InstanceType)
         if key is not None:
@@ -173,3 +172,8 @@ class InstanceTypeManager(Manager):
                 return instance_type
         known = ", ".join(sorted(t.name for t in types)) or "none"
         raise NotFoundError(f"No instance type is named {name!r}; the API offers: {known}")
+
+    def _read(self, deadline: float | None) -> ResourceList[InstanceType]:
+        """The listing, with the capacity of each type now (within ``deadline``)."""
+        data = self._request("GET", "/instance-types", deadline=deadline)
+        return self._structure_list(_flatten(data), InstanceType, "a map of instance types")

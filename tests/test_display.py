@@ -96,6 +96,28 @@ def samples() -> dict[str, Any]:
         "Attachment": parse(load("attachment")["data"], Attachment),
         "AttachmentUpload": parse(load("attachment_initiated")["data"], AttachmentUpload),
         "AttachmentDownload": parse(load("attachment_download")["data"], AttachmentDownload),
+        **acquire_events(),
+    }
+
+
+def acquire_events() -> dict[str, Any]:
+    """One of each event an acquire reports."""
+    return {
+        "AcquireEvent": lambdacloud.AcquireEvent(elapsed=0.0),
+        "CapacityRead": lambdacloud.CapacityRead(
+            elapsed=1.0, reads=1, available=(("gpu_1x_a10", HOSTILE),)
+        ),
+        "LaunchAttempt": lambdacloud.LaunchAttempt(
+            elapsed=1.5, instance_type="gpu_1x_a10", region="us-east-1", attempt=1
+        ),
+        "LaunchRefused": lambdacloud.LaunchRefused(
+            elapsed=2.0,
+            instance_type="gpu_1x_a10",
+            region="us-east-1",
+            reason="insufficient capacity",
+            error=lambdacloud.InsufficientCapacityError(HOSTILE),
+        ),
+        "Launched": lambdacloud.Launched(elapsed=3.0, instance=hostile_instance()),
     }
 
 
@@ -163,7 +185,8 @@ def test_each_kind_of_list_renders_as_one_table(name: str) -> None:
     assert markup.count("<tr>") == 3  # the header and one row per item
     assert f"2 {_display.cells.plural(type(obj).__name__)}" in markup
     text = pretty(listing)
-    assert len(text.splitlines()) == 3
+    # A list of instances ends with its burn rate.
+    assert len(text.splitlines()) == 3 + (name == "Instance")
 
 
 def test_a_hostile_name_is_escaped_everywhere() -> None:
@@ -224,8 +247,27 @@ def test_long_lists_show_the_first_rows_and_count_the_rest() -> None:
     assert "… 70 more (120 instances in all)" in markup
     assert "120 instances" in markup
     text = pretty(many)
-    assert len(text.splitlines()) == _display.MAX_ROWS + 2
-    assert text.endswith("… 70 more (120 instances in all)")
+    assert len(text.splitlines()) == _display.MAX_ROWS + 3
+    assert text.splitlines()[-2] == "… 70 more (120 instances in all)"
+    assert text.endswith("120 instances · $90.00/hour for 120 running or booting")
+
+
+def test_an_instance_list_shows_its_burn_rate_and_a_card_what_it_cost() -> None:
+    launched = [
+        {"key": "lambdacloud:launched-at", "value": "2026-01-01T00:00:00Z"},
+        {"key": "lambdacloud:expires-at", "value": "2026-01-01T02:00:00Z"},
+        {"key": "lambdacloud:launch-token", "value": "0" * 32},
+    ]
+    running = parse(instance_data(tags=launched), Instance)
+    gone = parse(instance_data(id="f" * 32, status="terminating"), Instance)
+    markup = ResourceList([running, gone], Instance)._repr_html_()
+    assert "2 instances · $0.75/hour for 1 running or booting" in markup
+    card = pretty(running)
+    assert "launched at         2026-01-01 00:00:00 UTC" in card
+    assert "expires at          2026-01-01 02:00:00 UTC" in card
+    assert "cost so far" in card
+    assert "0" * 32 not in card  # the library's tags are bookkeeping, not shown
+    assert "launched at" not in pretty(gone)
 
 
 def test_a_list_stays_a_list() -> None:

@@ -104,12 +104,14 @@ DELEGATION: dict[tuple[type[Resource[Any]], str], tuple[str, str, int | None] | 
     (Instance, "terminate"): ("instances", "terminate", 0),
     (Instance, "wait_for_status"): ("instances", "wait_for_status", 0),
     (Instance, "wait_until_active"): ("instances", "wait_until_active", 0),
+    (Instance, "wait_until_ready"): ("instances", "wait_until_ready", 0),
     (SSHKey, "refresh"): ("ssh_keys", "list", None),
     (SSHKey, "delete"): ("ssh_keys", "delete", 0),
     (GeneratedSSHKey, "refresh"): ("ssh_keys", "list", None),
     (GeneratedSSHKey, "delete"): ("ssh_keys", "delete", 0),
     (GeneratedSSHKey, "save_private_key"): None,
     (Instance, "ssh_command"): None,
+    (Instance, "cost_at"): None,
     (Filesystem, "refresh"): ("filesystems", "list", None),
     (Filesystem, "delete"): ("filesystems", "delete", 0),
     (FirewallRuleset, "refresh"): ("firewall_rulesets", "get", 0),
@@ -130,7 +132,14 @@ ARGUMENTS: dict[tuple[type[Resource[Any]], str], tuple[Any, ...]] = {
     (Instance, "wait_for_status"): ("active",),
     (Ticket, "attach"): (io.BytesIO(b"x"),),
 }
-RETURNS_LIST = {"restart", "terminate", "wait_for_status", "wait_until_active", "list"}
+RETURNS_LIST = {
+    "restart",
+    "terminate",
+    "wait_for_status",
+    "wait_until_active",
+    "wait_until_ready",
+    "list",
+}
 RETURNS_NONE = {"delete", "download_url"}
 
 

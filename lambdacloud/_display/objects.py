@@ -207,6 +207,11 @@ class ResourceList(list[T]):
         noun = self._noun()
         return f"1 {noun[:-1]}" if len(self) == 1 else f"{len(self)} {noun}"
 
+    def _summary(self) -> str:
+        """What the kind of item adds to the caption (the burn rate of instances)."""
+        summarize = getattr(self._kind, "_display_summary", None)
+        return f" · {summarize(self)}" if summarize is not None and self else ""
+
     def _more(self) -> str:
         return f"… {len(self) - MAX_ROWS} more ({self._count()} in all)"
 
@@ -224,7 +229,7 @@ class ResourceList(list[T]):
         if len(self) > MAX_ROWS:
             more = escape(self._more())
             body += f'<tr><td class="lc-more" colspan="{len(columns)}">{more}</td></tr>'
-        caption = self._count()
+        caption = self._count() + self._summary()
         return frame(
             f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>"
@@ -240,6 +245,8 @@ class ResourceList(list[T]):
             text = text_table(columns, rows)
             if len(self) > MAX_ROWS:
                 text += "\n" + self._more()
+            if self._summary():
+                text += "\n" + self._count() + self._summary()
             printer.text(text)
 
 

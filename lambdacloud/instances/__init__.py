@@ -4,9 +4,19 @@
 - ``instance``: the ``Instance`` object, and what it asks of its manager;
 - ``manager``: ``client.instances``, the only place that knows the instance paths;
 - ``launch``: the launch protocol, from checked request to the instance handed over;
+- ``request``: a launch's arguments, checked, in the API's terms;
+- ``acquire``: getting a scarce GPU, within the API's limits; ``readiness``: SSH answering;
+- ``tags``, ``costs``, ``exit_guard``: the library's tags, what instances cost, expiry;
 - ``waiting``, ``progress``: polling until a status, and showing it.
 """
 
+from lambdacloud.instances.acquire import (
+    AcquireEvent,
+    CapacityRead,
+    LaunchAttempt,
+    Launched,
+    LaunchRefused,
+)
 from lambdacloud.instances.instance import Instance, WaitProgress
 from lambdacloud.instances.manager import InstanceManager
 from lambdacloud.instances.models import (
@@ -17,11 +27,16 @@ from lambdacloud.instances.models import (
 )
 
 __all__ = [
+    "AcquireEvent",
     "ActionAvailability",
+    "CapacityRead",
     "Instance",
     "InstanceActions",
     "InstanceImage",
     "InstanceManager",
     "InstanceStatus",
+    "LaunchAttempt",
+    "LaunchRefused",
+    "Launched",
     "WaitProgress",
 ]

@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol
@@ -115,7 +116,21 @@ class Instance(Resource["InstanceOperations"]):
         details["tags"] = {
             k: v for k, v in self.tags.items() if not k.startswith(library_tags.PREFIX)
         }
+        cost = self.cost_so_far
+        known = {
+            "launched_at": self.launched_at,
+            "cost_so_far": None if cost is None else f"${cost:.2f}",
+            "expires_at": self.expires_at,
+        }
+        details.update({key: value for key, value in known.items() if value is not None})
         return details
+
+    @classmethod
+    def _display_summary(cls, instances: Iterable[Instance]) -> str:
+        """The burn rate of a list of instances, for its caption."""
+        billed = [i for i in instances if str(i.status) in ("booting", "active", "unhealthy")]
+        rate = sum((i.price_per_hour for i in billed), start=Decimal(0))
+        return f"${rate:.2f}/hour for {len(billed)} running or booting"
 
     def ssh_command(
         self, user: str = "ubuntu", *, identity_file: str | os.PathLike[str] | None = None
@@ -165,6 +180,43 @@ class Instance(Resource["InstanceOperations"]):
     def price_per_hour(self) -> Decimal:
         """What the instance costs, in US dollars per hour."""
         return self.instance_type.price_per_hour
+
+    @property
+    def launched_at(self) -> datetime | None:
+        """When the library launched it (UTC, to the second), from its tags; ``None`` when it
+        was not launched by this library."""
+        return library_tags.read_time(self.tags, library_tags.LAUNCHED_AT)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When ``client.instances.sweep()`` may terminate it (``max_runtime=`` at launch),
+        from its tags; ``None`` when it has no expiry."""
+        return library_tags.read_time(self.tags, library_tags.EXPIRES_AT)
+
+    @property
+    def cost_so_far(self) -> Decimal | None:
+        """Dollars it has cost since its launch: the hourly price times the time since
+        ``launched_at``, prorated to the second (an estimate: Lambda bills by the minute).
+        ``None`` when unknown: not launched by this library, or already terminated. Reads
+        only this object (no request)."""
+        return self.cost_at(datetime.now(timezone.utc))
+
+    def cost_at(self, moment: datetime) -> Decimal | None:
+        """What ``cost_so_far`` was (or will be) at ``moment``, an aware ``datetime``.
+
+        Args:
+            moment: The time to price it at.
+
+        Returns:
+            Dollars, or ``None`` when unknown (see ``cost_so_far``).
+
+        API: none (it uses the tags this object holds).
+        """
+        launched = self.launched_at
+        if launched is None or str(self.status) == InstanceStatus.TERMINATED:
+            return None
+        seconds = max(0, int((moment - launched).total_seconds()))
+        return self.price_per_hour * seconds / 3600
 
     def refresh(self) -> Instance:
         """Read the instance again.
@@ -235,7 +287,36 @@ class Instance(Resource["InstanceOperations"]):
         )
         return self._replace_state(fresh)
 
+    def wait_until_ready(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        port: int = 22,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        progress: Progress = True,
+    ) -> Instance:
+        """Poll until the instance is ready — ``active``, with an ip, its SSH server answering
+        on ``port`` — updating this object in place: ``InstanceManager.wait_until_ready()``
+        documents it."""
+        (fresh,) = self._bound().wait_until_ready(
+            self,
+            timeout=timeout,
+            port=port,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            progress=progress,
+        )
+        return self._replace_state(fresh)
+
     def __enter__(self) -> Instance:
+        if not self._bound()._owns(self):
+            raise ValidationError(
+                "instance",
+                f"instance {self.id} was not launched by this client, so a with-block will not "
+                "terminate it at its end. To have it terminated, opt in: "
+                "`with client.instances.owned(instance) as instance:`",
+            )
         return self
 
     def __exit__(
@@ -322,6 +403,21 @@ class InstanceOperations(Protocol):
         progress: Progress = ...,
     ) -> ResourceList[Instance]: ...
 
+    def _read(self, instance_id: str, deadline: float | None) -> Instance: ...
+
+    def _read_all(self, deadline: float | None) -> ResourceList[Instance]: ...
+
+    def wait_until_ready(
+        self,
+        instances: InstanceArgument,
+        *,
+        timeout: float = ...,
+        port: int = ...,
+        poll_interval: float = ...,
+        max_poll_interval: float = ...,
+        progress: Progress = ...,
+    ) -> ResourceList[Instance]: ...
+
     def _send_launch(
         self,
         body: dict[str, Any],
@@ -335,3 +431,5 @@ class InstanceOperations(Protocol):
     def _release(
         self, instance: Instance, error: BaseException | None
     ) -> builtins.list[Instance]: ...
+
+    def _owns(self, instance: Instance) -> bool: ...

@@ -15,8 +15,9 @@ still be running.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import attrs
 
@@ -135,6 +136,7 @@ class Launch:
         operations: The instances manager.
         api: Its client's package-internal face (for the clock and sleeping).
         request: The checked request.
+        max_runtime: Seconds until its expiry (a tag, for ``sweep()``), if any.
         wall_clock: The current UTC time, for the launch-time tag.
     """
 
@@ -144,9 +146,11 @@ class Launch:
         api: Api,
         request: LaunchRequest,
         *,
+        max_runtime: float | None = None,
         wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._operations = operations
+        self._max_runtime = max_runtime
         self._api = api
         self._request = request
         self._now = wall_clock or (lambda: datetime.now(timezone.utc))
@@ -156,17 +160,19 @@ class Launch:
         self,
         *,
         instance_types: Sequence[InstanceType] | None,
-        wait: bool,
+        wait: str | None,
         wait_timeout: float,
         progress: Progress,
+        port: int,
     ) -> Instance:
         """Send the launch and hand the instance over.
 
         Args:
             instance_types: The current listing, to choose a region when none was given.
-            wait: Also wait until the instance is active.
+            wait: Also wait until the instance is ``"active"`` or ``"ready"``; ``None``: not.
             wait_timeout: Seconds for that wait.
             progress: How to show that wait.
+            port: The SSH port, for ``"ready"``.
 
         Raises:
             InsufficientCapacityError: No region has capacity for the type now.
@@ -181,19 +187,26 @@ class Launch:
                 instance_types, request.instance_type_name, request.required_region
             )
             request = attrs.evolve(request, region_name=region)
-        request = request.tagged(
-            {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(self._now())}
-        )
+        now = self._now().replace(microsecond=0)
+        ours = {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(now)}
+        if self._max_runtime is not None:
+            # To the second, and never earlier than asked.
+            expiry = now + timedelta(seconds=math.ceil(self._max_runtime))
+            ours[tags.EXPIRES_AT] = tags.stamp(expiry)
+        request = request.tagged(ours)
         ids = self._send(request)
         waiting = False
         try:
             instance = self._read_back(ids[0])
-            if wait:
+            if wait is not None:
                 waiting = True
-                instance.wait_until_active(timeout=wait_timeout, progress=progress)
+                if wait == "ready":
+                    instance.wait_until_ready(timeout=wait_timeout, port=port, progress=progress)
+                else:
+                    instance.wait_until_active(timeout=wait_timeout, progress=progress)
         except BaseException as exc:
             if isinstance(exc, Exception):
-                failure = "it did not become active" if waiting else "could not read it back"
+                failure = f"it did not become {wait}" if waiting else "could not read it back"
             else:
                 failure = "the wait for it was interrupted" if waiting else "it was interrupted"
             self._abandon(ids, exc, failure)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
-import copy
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -15,13 +16,15 @@ from lambdacloud._converter import TAGS, api_shape, to_api
 from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, as_list, id_of, ids_of, path_segment
 from lambdacloud._validation import check_tags, check_text
-from lambdacloud.errors import CleanupError, NotFoundError, ValidationError
+from lambdacloud.errors import CleanupError, ValidationError
 from lambdacloud.filesystems import Filesystem
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType, InstanceTypeManager
-from lambdacloud.instances import launch, waiting
+from lambdacloud.instances import acquire as acquiring
+from lambdacloud.instances import costs, launch, readiness, waiting
 from lambdacloud.instances import progress as progress_display
 from lambdacloud.instances import tags as library_tags
+from lambdacloud.instances.exit_guard import ExitGuard
 from lambdacloud.instances.instance import Instance, InstanceArgument, Progress
 from lambdacloud.instances.launch import LaunchResult
 from lambdacloud.instances.models import (
@@ -42,6 +45,9 @@ class InstanceManager(Manager):
     def __init__(self, api: Api) -> None:
         super().__init__(api)
         self._types = InstanceTypeManager(api)
+        #: The instances this client launched (or was told to own): a with-block ends them.
+        self._launched: set[str] = set()
+        self._exit_guard = ExitGuard(self, api)
         api.serve(Instance, self)
 
     def list(self, *, cluster_id: str | None = None) -> ResourceList[Instance]:
@@ -152,9 +158,12 @@ class InstanceManager(Manager):
         user_data: str | None = None,
         tags: Mapping[str, str] | None = None,
         firewall_rulesets: Iterable[Resource[Any] | str] | None = None,
-        wait: bool = False,
+        wait: bool | str = False,
         wait_timeout: float = DEFAULT_TIMEOUT,
+        port: int = 22,
         progress: Progress = True,
+        max_runtime: float | None = None,
+        terminate_at_exit: bool = False,
     ) -> Instance:
         """Launch an instance and return it, read back in full (usually ``booting``).
 
@@ -180,12 +189,18 @@ class InstanceManager(Manager):
             user_data: cloud-init user data, at most 1 MB; a secret, never logged.
             tags: Tags for the instance; see ``update()`` for the rules.
             firewall_rulesets: Firewall rulesets (or their ids) in the same region.
-            wait: Also wait until the instance is ``active`` (launch and wait in one call).
-                If it does not get there — a timeout, an error, an interrupt — the
-                instance is terminated: nothing is left running that you do not hold.
-            wait_timeout: Seconds to wait for ``active`` with ``wait=True`` (20 minutes by
-                default).
+            wait: Also wait, in the same call: ``True`` (or ``"active"``) until the instance
+                is ``active``, ``"ready"`` until its SSH server answers too (see
+                ``wait_until_ready()``). If it does not get there — a timeout, an error, an
+                interrupt — the instance is terminated: nothing is left running that you
+                do not hold.
+            wait_timeout: Seconds for that wait (20 minutes by default).
+            port: The SSH port for ``wait="ready"`` (22).
             progress: How to show the wait, as for ``wait_for_status()``.
+            max_runtime: Seconds after which ``sweep()`` may terminate it: its expiry is
+                written on it as a tag (``lambdacloud:expires-at``), readable by any client.
+            terminate_at_exit: Terminate it when this interpreter or notebook kernel exits
+                normally (and say so in the log).
 
         Returns:
             The new instance.
@@ -201,8 +216,7 @@ class InstanceManager(Manager):
         API: ``POST /api/v1/instance-operations/launch`` (and ``GET /api/v1/instance-types``
         when ``region`` is ``None``, ``GET /api/v1/instances/{id}`` to read it back).
         """
-        if not isinstance(wait, bool):
-            raise ValidationError("wait", f"expected True or False, got {wait!r}")
+        _wait_for(wait)
         waiting.check_seconds("wait_timeout", wait_timeout)
         progress_display.check(progress)
         request = LaunchRequest.check(
@@ -219,10 +233,356 @@ class InstanceManager(Manager):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
         )
+        runtime = _check_runtime(max_runtime)
+        if not isinstance(terminate_at_exit, bool):
+            raise ValidationError(
+                "terminate_at_exit", f"expected True or False, got {terminate_at_exit!r}"
+            )
+        checked_port = readiness.check_port(port)
         types = self._types.list() if request.region_name is None else None
-        return launch.Launch(self, self._api, request).run(
-            instance_types=types, wait=wait, wait_timeout=wait_timeout, progress=progress
+        instance = launch.Launch(self, self._api, request, max_runtime=runtime).run(
+            instance_types=types,
+            wait=_wait_for(wait),
+            wait_timeout=wait_timeout,
+            progress=progress,
+            port=checked_port,
         )
+        if terminate_at_exit:
+            self._exit_guard.add(instance.id)
+        return self._own(instance)
+
+    def acquire(
+        self,
+        instance_types: Sequence[InstanceType | str] | InstanceType | str,
+        *,
+        ssh_key: SSHKeyArgument,
+        regions: Sequence[Region | str] | Region | str | None = None,
+        max_price_per_hour: Decimal | int | str | float | None = None,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        on_event: acquiring.OnEvent | None = None,
+        progress: Progress = True,
+        name: str | None = None,
+        hostname: str | None = None,
+        filesystems: Iterable[Filesystem | str] | None = None,
+        filesystem_mounts: MountsArgument | None = None,
+        image: Image | str | None = None,
+        image_family: str | None = None,
+        user_data: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        firewall_rulesets: Iterable[Resource[Any] | str] | None = None,
+        wait: bool | str = False,
+        wait_timeout: float = DEFAULT_TIMEOUT,
+        port: int = 22,
+        max_runtime: float | None = None,
+    ) -> Instance:
+        """Keep trying a preference list of instance types until one launches.
+
+        Each iteration reads the capacity and, the moment a preferred type is listed in a
+        preferred region, launches it (types in the order given, then regions in the
+        order given). A type priced above ``max_price_per_hour`` is never launched. A
+        refusal ("insufficient capacity" even though it was listed, which happens), a 429
+        or a transient failure does not stop it: it reads again when the next launch may
+        go, 12 s later. Authentication, invalid parameters, quota and other permanent
+        errors stop it at once. It keeps within the API's limits on its own: about one
+        request a second at most, launches 12 s apart; by default it reads the capacity
+        every 24.5 s (two launch intervals: a one-minute window is seen two or three
+        times, and a refused launch is retried at the next launch slot). Ctrl-C follows
+        the billing promises: a launch in flight is found by its token and terminated.
+
+        Args:
+            instance_types: The types (or names) to launch, best first.
+            ssh_key: The one SSH key (or its name) to install.
+            regions: The regions (or codes) to launch in, best first; ``None``: any.
+            max_price_per_hour: The most to pay, in dollars per hour (a price equal to it
+                is allowed).
+            timeout: Seconds to keep trying; ``None`` (the default) until interrupted.
+            poll_interval: Seconds between capacity reads; 24.5 by default. Shorter reacts
+                sooner to a window opening, for more requests (the pacing still applies).
+            on_event: Called with each ``CapacityRead``, ``LaunchAttempt``,
+                ``LaunchRefused`` and ``Launched`` (for notifiers); an exception it raises
+                is logged and the acquire goes on.
+            progress: ``True`` shows the acquire (and its wait): one line updated in place
+                in a notebook, the attempts in a terminal; ``False`` nothing.
+            name: As for ``launch()``.
+            hostname: As for ``launch()``.
+            filesystems: As for ``launch()`` (they decide the region, as there).
+            filesystem_mounts: As for ``launch()``.
+            image: As for ``launch()``.
+            image_family: As for ``launch()``.
+            user_data: As for ``launch()``.
+            tags: As for ``launch()``.
+            firewall_rulesets: As for ``launch()``.
+            wait: As for ``launch()``: ``True``/``"active"`` or ``"ready"`` also waits, and
+                terminates the instance if the wait fails.
+            wait_timeout: Seconds for that wait.
+            port: The SSH port for ``wait="ready"``.
+            max_runtime: As for ``launch()``: its expiry, for ``sweep()``.
+
+        Returns:
+            The first instance that launched; usable as a context manager.
+
+        Raises:
+            ValidationError: A malformed argument, before any request; a type name the API
+                does not offer, after the first read (listing the valid names).
+            CapacityTimeoutError: ``timeout`` passed first; it names the types and regions
+                tried and how many reads and launches were made.
+            LaunchAbortedError: A launch succeeded but could not be handed over.
+            LambdaCloudError: A permanent failure.
+
+        API: ``GET /api/v1/instance-types`` once per read, ``POST
+        /api/v1/instance-operations/launch`` once per attempt.
+        """
+        run = self._acquire(
+            instance_types,
+            ssh_key,
+            regions,
+            max_price_per_hour,
+            timeout,
+            poll_interval,
+            on_event,
+            progress,
+            max_runtime,
+            name=name,
+            hostname=hostname,
+            filesystems=filesystems,
+            filesystem_mounts=filesystem_mounts,
+            image=image,
+            image_family=image_family,
+            user_data=user_data,
+            tags=tags,
+            firewall_rulesets=firewall_rulesets,
+        )
+        waiting.check_seconds("wait_timeout", wait_timeout)
+        instance = run.one(
+            wait=_wait_for(wait), wait_timeout=wait_timeout, port=readiness.check_port(port)
+        )
+        return self._own(instance)
+
+    def acquire_many(
+        self,
+        count: int,
+        instance_types: Sequence[InstanceType | str] | InstanceType | str,
+        *,
+        ssh_key: SSHKeyArgument,
+        same_region: bool = True,
+        regions: Sequence[Region | str] | Region | str | None = None,
+        max_price_per_hour: Decimal | int | str | float | None = None,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+        on_event: acquiring.OnEvent | None = None,
+        progress: Progress = True,
+        name: str | None = None,
+        filesystems: Iterable[Filesystem | str] | None = None,
+        filesystem_mounts: MountsArgument | None = None,
+        image: Image | str | None = None,
+        image_family: str | None = None,
+        user_data: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        firewall_rulesets: Iterable[Resource[Any] | str] | None = None,
+        wait: bool | str = False,
+        wait_timeout: float = DEFAULT_TIMEOUT,
+        port: int = 22,
+        max_runtime: float | None = None,
+    ) -> builtins.list[Instance]:
+        """Acquire ``count`` instances, all or none: if the group cannot be completed before
+        the deadline (or fails, or you press Ctrl-C), every instance it launched is
+        terminated before the error goes on.
+
+        The instances are launched one by one, as ``acquire()`` launches one. With
+        ``same_region`` (the default; multi-node training needs it) the whole group is of
+        the type and region the first one got.
+
+        Args:
+            count: How many instances (at least 1).
+            instance_types: As for ``acquire()``.
+            ssh_key: As for ``acquire()``.
+            same_region: One type and one region for the whole group.
+            regions: As for ``acquire()``.
+            max_price_per_hour: As for ``acquire()``.
+            timeout: As for ``acquire()``.
+            poll_interval: As for ``acquire()``.
+            on_event: As for ``acquire()``.
+            progress: As for ``acquire()``.
+            name: As for ``launch()`` (every instance gets it).
+            filesystems: As for ``launch()``.
+            filesystem_mounts: As for ``launch()``.
+            image: As for ``launch()``.
+            image_family: As for ``launch()``.
+            user_data: As for ``launch()``.
+            tags: As for ``launch()``.
+            firewall_rulesets: As for ``launch()``.
+            wait: As for ``acquire()``, for the whole group once it is complete.
+            wait_timeout: As for ``acquire()``.
+            port: As for ``acquire()``.
+            max_runtime: As for ``launch()``, for every instance.
+
+        Returns:
+            The ``count`` instances, in the order they launched.
+
+        Raises:
+            ValidationError: A malformed argument, before any request.
+            CapacityTimeoutError: The deadline passed first; ``.terminated`` lists what it
+                terminated, ``.still_running`` what it could not confirm.
+            LambdaCloudError: A permanent failure (the group was terminated).
+
+        API: ``GET /api/v1/instance-types`` once per read, ``POST
+        /api/v1/instance-operations/launch`` once per attempt, and ``POST
+        /api/v1/instance-operations/terminate`` to give an unfinished group back.
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValidationError("count", f"expected a whole number of at least 1, got {count!r}")
+        if not isinstance(same_region, bool):
+            raise ValidationError("same_region", f"expected True or False, got {same_region!r}")
+        run = self._acquire(
+            instance_types,
+            ssh_key,
+            regions,
+            max_price_per_hour,
+            timeout,
+            poll_interval,
+            on_event,
+            progress,
+            name=name,
+            hostname=None,
+            filesystems=filesystems,
+            filesystem_mounts=filesystem_mounts,
+            image=image,
+            image_family=image_family,
+            user_data=user_data,
+            tags=tags,
+            firewall_rulesets=firewall_rulesets,
+            max_runtime=max_runtime,
+        )
+        waiting.check_seconds("wait_timeout", wait_timeout)
+        until = _wait_for(wait)
+        checked_port = readiness.check_port(port)
+
+        def wait_for_all(group: builtins.list[Instance]) -> None:
+            waiter = self.wait_until_ready if until == "ready" else self.wait_until_active
+            options: dict[str, Any] = {"port": checked_port} if until == "ready" else {}
+            waiter(group, timeout=wait_timeout, progress=progress, **options)
+
+        group = acquiring.group(
+            run, count, same_region=same_region, wait=wait_for_all if until else None
+        )
+        return [self._own(instance) for instance in group]
+
+    def _acquire(
+        self,
+        instance_types: Any,
+        ssh_key: SSHKeyArgument,
+        regions: Any,
+        max_price_per_hour: Any,
+        timeout: float | None,
+        poll_interval: float | None,
+        on_event: acquiring.OnEvent | None,
+        progress: Progress,
+        max_runtime: float | None,
+        **launch_options: Any,
+    ) -> acquiring.Acquire:
+        """An acquire, every argument checked before any request."""
+        runtime = _check_runtime(max_runtime)
+        wanted = acquiring.preferences(instance_types, regions, max_price_per_hour)
+        if timeout is not None:
+            waiting.check_seconds("timeout", timeout)
+        if poll_interval is not None:
+            waiting.check_seconds("poll_interval", poll_interval)
+        if on_event is not None and not callable(on_event):
+            raise ValidationError("on_event", f"expected a function, got {on_event!r}")
+        progress_display.check(progress)
+        request = LaunchRequest.check(
+            instance_type=wanted.types[0], ssh_key=ssh_key, region=None, **launch_options
+        )
+        required = request.required_region
+        if required is not None:
+            if wanted.regions is not None and required not in wanted.regions:
+                raise ValidationError(
+                    "regions",
+                    f"{wanted.regions}, but the filesystems and rulesets are in {required!r}",
+                )
+            wanted.regions = [required]
+        show = progress_display.acquire_reporter(progress)
+        return acquiring.Acquire(
+            self,
+            self._api,
+            self._types._read,
+            wanted,
+            request,
+            timeout=timeout,
+            poll_interval=poll_interval or acquiring.DEFAULT_POLL_INTERVAL,
+            on_event=progress_display.both(show, on_event),
+            progress=progress,
+            max_runtime=runtime,
+        )
+
+    def owned(self, instance: Instance | str) -> Instance:
+        """Opt in: have a with-block terminate an instance this client did not launch.
+
+        ```python
+        with client.instances.owned(client.instances.get(instance_id)) as instance:
+            ...   # terminated when the block ends
+        ```
+
+        Args:
+            instance: The instance, or its id (then it is read).
+
+        Returns:
+            The instance (the same object when one was given).
+
+        Raises:
+            NotFoundError: No instance has that id.
+            LambdaCloudError: The request failed.
+
+        API: none for an instance object; ``GET /api/v1/instances/{id}`` for an id.
+        """
+        found = instance if isinstance(instance, Instance) else self.get(instance)
+        return self._own(found)
+
+    def burn_rate(self) -> Decimal:
+        """What everything running or booting costs, in dollars per hour.
+
+        Returns:
+            The sum of the hourly prices of every instance that is ``booting``, ``active``
+            or ``unhealthy`` (not terminating, terminated or preempted).
+
+        Raises:
+            LambdaCloudError: The request failed.
+
+        API: ``GET /api/v1/instances`` (one request).
+        """
+        return costs.burn_rate(self.list())
+
+    def sweep(self) -> ResourceList[Instance]:
+        """Terminate every instance past its expiry (``max_runtime=`` at launch).
+
+        Run it from cron or a scheduled job on another machine, so the guard holds when
+        the laptop that launched is closed: ``Client().instances.sweep()``. Instances
+        without an expiry tag are never touched.
+
+        Returns:
+            The instances it terminated (usually ``terminating``); empty when none expired.
+
+        Raises:
+            LambdaCloudError: A request failed.
+
+        API: ``GET /api/v1/instances``, then ``POST /api/v1/instance-operations/terminate``
+        when something expired.
+        """
+        expired = costs.expired(self.list(), datetime.now(timezone.utc))
+        if not expired:
+            return ResourceList([], Instance)
+        logger.warning(
+            "Sweeping expired instance %s (past its max_runtime)", ", ".join(i.id for i in expired)
+        )
+        return self.terminate(expired)
+
+    def _own(self, instance: Instance) -> Instance:
+        self._launched.add(instance.id)
+        return instance
+
+    def _owns(self, instance: Instance) -> bool:
+        return instance.id in self._launched
 
     def restart(self, instances: InstanceArgument) -> ResourceList[Instance]:
         """Restart one or several instances.
@@ -306,29 +666,15 @@ class InstanceManager(Manager):
 
         API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
         """
-        given = as_list(instances, "instances")
-        ids = ids_of(given, "instances")
-        target = str(check_text("status", status, min_length=1))
-        waiting.check_wait_arguments(timeout, poll_interval, max_poll_interval)
-        report = progress_display.reporter(progress)
-        known = {i.id: i for i in given if isinstance(i, Instance)}
-        gone: set[str] = set()
-        try:
-            awaited = waiting.wait_for_status(
-                target,
-                fetch=lambda deadline: self._poll(ids, known, gone, deadline),
-                seen=[known[i] for i in ids if i in known],
-                clock=self._api.clock,
-                sleep=self._api.sleep,
-                timeout=timeout,
-                poll_interval=poll_interval,
-                max_poll_interval=max_poll_interval,
-                progress=report,
-            )
-        except BaseException as error:
-            progress_display.stopped(report, error)
-            raise
-        return ResourceList(awaited, Instance)
+        return self._wait(
+            instances,
+            waiting.check_status(status),
+            port=None,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            progress=progress,
+        )
 
     def wait_until_active(
         self,
@@ -362,45 +708,104 @@ class InstanceManager(Manager):
 
         API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
         """
-        return self.wait_for_status(
+        return self._wait(
             instances,
             InstanceStatus.ACTIVE,
+            port=None,
             timeout=timeout,
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             progress=progress,
         )
 
-    def _poll(
+    def wait_until_ready(
         self,
-        ids: builtins.list[str],
-        known: dict[str, Instance],
-        gone: set[str],
-        deadline: float | None,
-    ) -> builtins.list[Instance]:
-        """Read the awaited instances; ones that vanished come back as ``terminated``."""
-        wanted = [i for i in ids if i not in gone]
-        found: dict[str, Instance] = {}
-        if len(wanted) > 1:
-            found = {i.id: i for i in self._read_all(deadline) if i.id in wanted}
-        for instance_id in wanted:
-            if instance_id not in found:
-                try:
-                    found[instance_id] = self._read(instance_id, deadline)
-                except NotFoundError:
-                    gone.add(instance_id)
-        current = []
-        for instance_id in ids:
-            instance = found.get(instance_id)
-            if instance is None:
-                previous = known.get(instance_id)
-                if previous is None:
-                    raise NotFoundError(f"Instance {instance_id} does not exist")
-                instance = copy.copy(previous)
-                instance.status = InstanceStatus.TERMINATED
-            known[instance_id] = instance
-            current.append(instance)
-        return current
+        instances: InstanceArgument,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        port: int = 22,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        progress: Progress = True,
+    ) -> ResourceList[Instance]:
+        """Poll until every given instance is ready: ``active``, with an ip, and its SSH
+        server answering on ``port`` with its banner.
+
+        ``active`` comes a little before a machine can be used (sshd starts later); this
+        is the moment a script can connect. The check reads the ``SSH-`` banner the server
+        sends first: nothing is sent to it and nothing logs in. One API request per poll
+        however many instances; fails fast on ``terminated`` or ``preempted``.
+
+        Args:
+            instances: An instance, an id, or a list of them.
+            timeout: Seconds before giving up (20 minutes by default).
+            port: The SSH port (22; the fake cloud's instances answer on ``cloud.ssh_port``).
+            poll_interval: Seconds before the second poll (2 by default).
+            max_poll_interval: The longest pause between polls (10 s by default).
+            progress: How to show the wait, as for ``wait_for_status()``.
+
+        Returns:
+            New objects for the instances, in the order given, with their ips.
+
+        Raises:
+            ValidationError: A malformed argument; nothing was sent.
+            WaitTimeoutError: ``timeout`` passed first; ``.instances`` holds them as last seen.
+            InstanceStatusError: An instance became terminated, preempted or unhealthy.
+            LambdaCloudError: Polling failed for good.
+
+        API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
+        """
+        return self._wait(
+            instances,
+            InstanceStatus.ACTIVE,
+            port=readiness.check_port(port),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            progress=progress,
+        )
+
+    def _wait(
+        self,
+        instances: InstanceArgument,
+        target: str,
+        *,
+        port: int | None,
+        timeout: float,
+        poll_interval: float,
+        max_poll_interval: float,
+        progress: Progress,
+    ) -> ResourceList[Instance]:
+        given = as_list(instances, "instances")
+        waiting.check_wait_arguments(timeout, poll_interval, max_poll_interval)
+        report = progress_display.reporter(progress)
+        poller = waiting.Poller(self, given)
+
+        def ready(instance: Instance, left: float) -> bool:
+            assert port is not None
+            timeout = min(readiness.PROBE_TIMEOUT, max(left, 0.1))
+            return bool(instance.ip) and readiness.ssh_banner(instance.ip or "", port, timeout)
+
+        try:
+            awaited = waiting.wait_for_status(
+                target,
+                fetch=poller,
+                seen=poller.seen(),
+                clock=self._api.clock,
+                sleep=self._api.sleep,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                progress=report,
+                ready=ready if port is not None else None,
+                label="ready" if port is not None else None,
+            )
+        except BaseException as error:
+            progress_display.stopped(report, error)
+            if isinstance(error, KeyboardInterrupt):
+                waiting.interrupted(list(poller.known.values()), error)
+            raise
+        return ResourceList(awaited, Instance)
 
     def _send_launch(
         self,
@@ -471,3 +876,30 @@ class _Restarted:
 @attrs.frozen
 class _Terminated:
     terminated_instances: list[Instance]
+
+
+def _wait_for(wait: object) -> str | None:
+    """What ``wait=`` asks for: ``None``, ``"active"`` (``True``) or ``"ready"``.
+
+    Raises:
+        ValidationError: Anything else.
+    """
+    if wait is False:
+        return None
+    if wait is True or wait == "active":
+        return "active"
+    if wait == "ready":
+        return "ready"
+    raise ValidationError("wait", f"expected False, True, 'active' or 'ready', got {wait!r}")
+
+
+def _check_runtime(max_runtime: object) -> float | None:
+    """``max_runtime`` if it is ``None`` or a positive number of seconds.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if max_runtime is None:
+        return None
+    waiting.check_seconds("max_runtime", max_runtime)  # type: ignore[arg-type]
+    return float(max_runtime)  # type: ignore[arg-type]

@@ -15,6 +15,13 @@ from typing import Any, TextIO
 
 from lambdacloud._display import STYLE, badge, cell_html, text_of
 from lambdacloud.errors import ValidationError
+from lambdacloud.instances.acquire import (
+    AcquireEvent,
+    CapacityRead,
+    LaunchAttempt,
+    Launched,
+    LaunchRefused,
+)
 from lambdacloud.instances.instance import Progress, ProgressCallback, WaitProgress
 from lambdacloud.instances.waiting import reached
 
@@ -182,3 +189,105 @@ class TerminalProgress:
                 continue
             self._last[instance.id] = status
             print(line, file=self._stream, flush=True)
+
+
+class AcquireDisplay:
+    """Shows an acquire: one line updated in place in a notebook, or a line per attempt in a
+    terminal.
+
+    Args:
+        notebook: Update one line in a notebook (else print to ``stream``).
+        stream: Where to print in a terminal.
+        display: ``IPython.display.display`` (looked up on first use when ``None``).
+    """
+
+    def __init__(
+        self,
+        *,
+        notebook: bool,
+        stream: TextIO | None = None,
+        display: Callable[..., Any] | None = None,
+    ) -> None:
+        self._notebook = notebook
+        self._stream = stream if stream is not None else sys.stderr
+        self._display = display
+        self._handle: Any = None
+        self._last = ""
+
+    def __call__(self, event: AcquireEvent) -> None:
+        if isinstance(event, CapacityRead):
+            self._last = f"{event.reads} capacity reads" + (
+                f", listed: {_pairs(event.available)}" if event.available else ", none listed"
+            )
+            line = None
+        elif isinstance(event, LaunchAttempt):
+            line = f"Launching {event.instance_type} in {event.region} (attempt {event.attempt})"
+        elif isinstance(event, LaunchRefused):
+            line = f"{event.instance_type} in {event.region}: refused ({event.reason})"
+        elif isinstance(event, Launched):
+            instance = event.instance
+            line = (
+                f"Acquired {text_of(instance.instance_type.name)} in "
+                f"{text_of(instance.region.name)}: {describe(instance)}"
+            )
+        else:
+            return
+        if line is not None:
+            self._last = line
+        text = f"Acquiring: {self._last} · {event.elapsed:.0f} s"
+        if self._notebook:
+            self._show(text)
+        elif line is not None:
+            print(text, file=self._stream, flush=True)
+
+    def _show(self, text: str) -> None:
+        line = _Text(text)
+        if self._handle is None:
+            show = self._display if self._display is not None else _ipython_display()
+            self._handle = show(line, display_id=True)
+        else:
+            self._handle.update(line)
+
+
+class _Text:
+    """A line of text, as a notebook shows it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f'<div class="lambdacloud-display">{STYLE}{cell_html(self.text, 300)}</div>'
+
+
+def _pairs(pairs: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{text_of(t)} in {text_of(r)}" for t, r in pairs[:3]) + (
+        " ..." if len(pairs) > 3 else ""
+    )
+
+
+def acquire_reporter(progress: Progress) -> Callable[[AcquireEvent], object] | None:
+    """The display of an acquire for ``progress=True`` where the code runs, else ``None``."""
+    if progress is not True:
+        return None
+    if in_notebook():
+        return AcquireDisplay(notebook=True)
+    if _is_terminal(sys.stderr):
+        return AcquireDisplay(notebook=False)
+    return None
+
+
+def both(
+    first: Callable[[AcquireEvent], object] | None, second: Callable[[AcquireEvent], object] | None
+) -> Callable[[AcquireEvent], object] | None:
+    """One callback calling each of the given ones."""
+    if first is None or second is None:
+        return first or second
+
+    def call(event: AcquireEvent) -> None:
+        first(event)
+        second(event)
+
+    return call

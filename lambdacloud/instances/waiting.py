@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 import math
 from collections.abc import Callable
+from typing import Any
 
 from lambdacloud._clock import Clock, Sleep
+from lambdacloud._resource import Resource, ids_of
 from lambdacloud.errors import (
     APIConnectionError,
     InstanceStatusError,
     LambdaCloudError,
+    NotFoundError,
     ValidationError,
     WaitTimeoutError,
 )
-from lambdacloud.instances.instance import Instance, ProgressCallback, WaitProgress
+from lambdacloud.instances.instance import (
+    Instance,
+    InstanceOperations,
+    ProgressCallback,
+    WaitProgress,
+)
+from lambdacloud.instances.models import InstanceStatus
+
+logger = logging.getLogger("lambdacloud")
 
 POLL_INTERVAL_GROWTH = 1.5
 #: Consecutive polls that may fail transiently (after the session's own retries).
@@ -70,6 +83,8 @@ def wait_for_status(
     poll_interval: float,
     max_poll_interval: float,
     progress: ProgressCallback | None,
+    ready: Callable[[Instance, float], bool] | None = None,
+    label: str | None = None,
 ) -> list[Instance]:
     """Poll until every awaited instance has status ``target``.
 
@@ -85,6 +100,9 @@ def wait_for_status(
         poll_interval: The first pause between polls; it grows 1.5x per poll.
         max_poll_interval: The longest pause between polls.
         progress: Called after every successful poll.
+        ready: A further check of an instance that has the status (its SSH server answers),
+            given the time left; the wait goes on until it passes for every instance.
+        label: What is awaited, in progress and messages (``ready``); ``target`` if none.
 
     The wait ends within about a second of ``timeout``: every pause, retry and rate-limit
     wait is cut to the time left, and a failed poll that asked for a longer pause
@@ -99,6 +117,7 @@ def wait_for_status(
         LambdaCloudError: More consecutive polls failed than are tolerated, or a poll failed
             in a way that polling again cannot fix.
     """
+    shown = label or target
     started = clock()
     deadline = started + timeout
     interval = poll_interval
@@ -119,14 +138,16 @@ def wait_for_status(
             polls += 1
             seen = current
             if progress is not None:
-                progress(WaitProgress(tuple(current), target, clock() - started, polls))
+                progress(WaitProgress(tuple(current), shown, clock() - started, polls))
             stuck = [instance for instance in current if cannot_follow(instance.status, target)]
             if stuck:
                 raise InstanceStatusError(
                     f"Instance {stuck[0].id} is {stuck[0].status}, so it will not become {target}",
                     instances=stuck + [i for i in current if i not in stuck],
                 )
-            if all(reached(instance.status, target) for instance in current):
+            if all(reached(instance.status, target) for instance in current) and (
+                ready is None or all(ready(i, deadline - clock()) for i in current)
+            ):
                 return current
             last_error = None
         now = clock()
@@ -135,7 +156,81 @@ def wait_for_status(
             if now < deadline:
                 sleep(deadline - now)  # the server asked for longer than is left
             raise WaitTimeoutError(
-                f"Gave up after {timeout:g} s waiting for {target}: {statuses}", instances=seen
+                f"Gave up after {timeout:g} s waiting for {shown}: {statuses}", instances=seen
             ) from last_error
         sleep(min(pause, deadline - now))
         interval = min(interval * POLL_INTERVAL_GROWTH, max_poll_interval)
+
+
+class Poller:
+    """Reads the awaited instances, one request per poll however many there are.
+
+    Args:
+        operations: The instances manager.
+        given: The instances (or ids) awaited, in order.
+    """
+
+    def __init__(self, operations: InstanceOperations, given: list[Resource[Any] | str]) -> None:
+        self._operations = operations
+        self.ids = ids_of(given, "instances")
+        self.known = {i.id: i for i in given if isinstance(i, Instance)}
+        self._gone: set[str] = set()
+
+    def seen(self) -> list[Instance]:
+        """The instances as known before the wait."""
+        return [self.known[i] for i in self.ids if i in self.known]
+
+    def __call__(self, deadline: float | None) -> list[Instance]:
+        """Read the awaited instances; ones that vanished come back as ``terminated``."""
+        wanted = [i for i in self.ids if i not in self._gone]
+        found: dict[str, Instance] = {}
+        if len(wanted) > 1:
+            found = {i.id: i for i in self._operations._read_all(deadline) if i.id in wanted}
+        for instance_id in wanted:
+            if instance_id not in found:
+                try:
+                    found[instance_id] = self._operations._read(instance_id, deadline)
+                except NotFoundError:
+                    self._gone.add(instance_id)
+        current = []
+        for instance_id in self.ids:
+            instance = found.get(instance_id)
+            if instance is None:
+                previous = self.known.get(instance_id)
+                if previous is None:
+                    raise NotFoundError(f"Instance {instance_id} does not exist")
+                instance = copy.copy(previous)
+                instance.status = InstanceStatus.TERMINATED
+            self.known[instance_id] = instance
+            current.append(instance)
+        return current
+
+
+def check_status(status: object) -> str:
+    """``status`` if it is one an instance can have.
+
+    Raises:
+        ValidationError: It is not (``"running"`` is not a status).
+    """
+    known = [member.value for member in InstanceStatus]
+    if not isinstance(status, str) or str(status) not in known:
+        raise ValidationError(
+            "status", f"{status!r} is not an instance status; expected one of {', '.join(known)}"
+        )
+    return str(status)
+
+
+def interrupted(instances: list[Instance], interrupt: KeyboardInterrupt) -> None:
+    """Ctrl-C stopped a wait, not the machines: say which are still running (and billing)."""
+    running = [i.id for i in instances if str(i.status) not in ("terminating", "terminated")]
+    if not running:
+        return
+    text = (
+        f"Stopped waiting, but instance {', '.join(running)} is still running (and billing): "
+        f"the wait was interrupted, not the machine. Terminate it with "
+        f"client.instances.terminate({running!r}) when you are done."
+    )
+    logger.warning(text)
+    add_note = getattr(interrupt, "add_note", None)
+    if add_note is not None:
+        add_note(text)

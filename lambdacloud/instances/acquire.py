@@ -1,0 +1,428 @@
+"""Getting a scarce GPU: keep reading the capacity and launch the best listed (type, region)
+the moment one shows, within the API's limits, until one launch succeeds (or ``count``).
+
+Each iteration reads the capacity once (``GET /instance-types``) and, when a preferred type
+is listed in a preferred region and a launch may go now, launches it at once — no other
+request in between. A refusal ("insufficient capacity", listed or not), a 429 and a
+transient failure are part of the game: the next read comes when the next launch may go
+(12 s after the last), so a window that is still open is tried again. Permanent errors
+(authentication, invalid parameters, quota, an inactive account) end it at once.
+
+Requests are paced by the client (about one a second, two at once after a pause) and
+launches spaced 12 s apart, so an acquire never meets the API's limits on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from lambdacloud._api import Api
+from lambdacloud._display import Displayable
+from lambdacloud._http.pacing import LAUNCH_INTERVAL
+from lambdacloud.errors import (
+    CapacityTimeoutError,
+    InsufficientCapacityError,
+    LambdaCloudError,
+    ValidationError,
+)
+from lambdacloud.instance_types import InstanceType
+from lambdacloud.instances import launch as launching
+from lambdacloud.instances.instance import Instance, InstanceOperations, Progress
+from lambdacloud.instances.request import LaunchRequest
+from lambdacloud.instances.waiting import is_transient
+from lambdacloud.regions import Region
+
+logger = logging.getLogger("lambdacloud")
+
+#: Seconds between capacity reads by default: two launch intervals (the API allows one
+#: launch per 12 s). Windows of capacity last about a minute, so each is read two or three
+#: times, and a refused launch is tried again at the next launch slot, 12 s later; it spends
+#: about a thirtieth of the API's request budget (``benchmarks/acquire.py`` compares).
+DEFAULT_POLL_INTERVAL = 2 * LAUNCH_INTERVAL
+
+
+@attrs.frozen(kw_only=True)
+class AcquireEvent(Displayable):
+    """Something that happened during ``acquire()``, for ``on_event`` (notifiers, logs).
+
+    Attributes:
+        elapsed: Seconds since the acquire began.
+    """
+
+    elapsed: float
+
+
+@attrs.frozen(kw_only=True)
+class CapacityRead(AcquireEvent):
+    """A read of the capacity.
+
+    Attributes:
+        reads: How many reads so far, this one included.
+        available: The wanted ``(type, region)`` pairs listed with capacity, best first.
+    """
+
+    reads: int
+    available: tuple[tuple[str, str], ...]
+
+
+@attrs.frozen(kw_only=True)
+class LaunchAttempt(AcquireEvent):
+    """A launch about to be sent.
+
+    Attributes:
+        instance_type: The type's name.
+        region: The region's code.
+        attempt: How many launches so far, this one included.
+    """
+
+    instance_type: str
+    region: str
+    attempt: int
+
+
+@attrs.frozen(kw_only=True)
+class LaunchRefused(AcquireEvent):
+    """A launch that did not start a machine; the acquire goes on.
+
+    Attributes:
+        instance_type: The type's name.
+        region: The region's code.
+        reason: Why, in a few words (``insufficient capacity``, ``rate limited``...).
+        error: The error the API (or the network) answered with.
+    """
+
+    instance_type: str
+    region: str
+    reason: str
+    error: LambdaCloudError = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Launched(AcquireEvent):
+    """A launch that started a machine.
+
+    Attributes:
+        instance: The new instance.
+    """
+
+    instance: Instance
+
+
+OnEvent = Callable[[AcquireEvent], object]
+
+
+@attrs.define
+class Preferences:
+    """What an acquire wants, checked before any request."""
+
+    types: list[str]
+    regions: list[str] | None
+    max_price: Decimal | None
+
+    def plan(
+        self, listing: Sequence[InstanceType], *, only: tuple[str, str] | None
+    ) -> list[tuple[str, str]]:
+        """The ``(type, region)`` pairs to launch, best first: types in the given order (those
+        priced above the cap left out), then regions in the given order (else the API's)."""
+        by_name = {t.name: t for t in listing}
+        pairs = []
+        for name in self.types:
+            offered = by_name.get(name)
+            if offered is None:
+                continue
+            if self.max_price is not None and offered.price_per_hour > self.max_price:
+                continue
+            listed = [r.name for r in offered.regions_with_capacity]
+            order = self.regions if self.regions is not None else listed
+            pairs += [(name, region) for region in order if region in listed]
+        return [pair for pair in pairs if only is None or pair == only]
+
+    def check_names(self, listing: Sequence[InstanceType]) -> None:
+        """Refuse type names the API does not offer, listing the ones it does.
+
+        Raises:
+            ValidationError: A name is unknown.
+        """
+        known = {t.name for t in listing}
+        unknown = [name for name in self.types if name not in known]
+        if unknown:
+            raise ValidationError(
+                "instance_types",
+                f"{', '.join(map(repr, unknown))} not offered; the API offers: "
+                f"{', '.join(sorted(known)) or 'none'}",
+            )
+
+
+def preferences(instance_types: Any, regions: Any, max_price_per_hour: Any) -> Preferences:
+    """The checked preferences of an acquire.
+
+    Raises:
+        ValidationError: An empty or malformed list, or a negative price.
+    """
+    if isinstance(instance_types, (str, InstanceType)):
+        instance_types = [instance_types]
+    try:
+        names = [t.name if isinstance(t, InstanceType) else t for t in instance_types]
+    except TypeError:
+        raise ValidationError(
+            "instance_types", f"expected a list of types or names, got {instance_types!r}"
+        ) from None
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValidationError(
+            "instance_types", f"expected a non-empty list of types or names, got {names!r}"
+        )
+    codes = None
+    if regions is not None:
+        if isinstance(regions, (str, Region)):
+            regions = [regions]
+        codes = [r.name if isinstance(r, Region) else r for r in regions]
+        if not codes or not all(isinstance(c, str) and c for c in codes):
+            raise ValidationError(
+                "regions", f"expected None or a non-empty list of regions, got {regions!r}"
+            )
+    price = None
+    if max_price_per_hour is not None:
+        try:
+            price = Decimal(str(max_price_per_hour))
+        except ArithmeticError:
+            price = None
+        if isinstance(max_price_per_hour, bool) or price is None or not price.is_finite():
+            raise ValidationError(
+                "max_price_per_hour", f"expected dollars per hour, got {max_price_per_hour!r}"
+            )
+        if price < 0:
+            raise ValidationError("max_price_per_hour", f"must not be negative, got {price}")
+    return Preferences(list(dict.fromkeys(names)), codes, price)
+
+
+class Acquire:
+    """One acquire: reads, attempts and the deadline, for one instance or a group.
+
+    Args:
+        operations: The instances manager.
+        api: The client's package-internal face (clock, sleep).
+        read_types: Reads the instance-type listing within a deadline.
+        preferences: The checked types, regions and price cap.
+        request: The launch options, checked (type and region are filled in per attempt).
+        timeout: Seconds until giving up; ``None`` for never.
+        poll_interval: Seconds between capacity reads.
+        on_event: Called with each event.
+        progress: How to show the wait for the instance, if there is one.
+        max_runtime: Seconds until each instance's expiry (``sweep()``), if any.
+    """
+
+    def __init__(
+        self,
+        operations: InstanceOperations,
+        api: Api,
+        read_types: Callable[[float | None], Sequence[InstanceType]],
+        preferences: Preferences,
+        request: LaunchRequest,
+        *,
+        timeout: float | None,
+        poll_interval: float,
+        on_event: OnEvent | None,
+        progress: Progress = False,
+        max_runtime: float | None = None,
+    ) -> None:
+        self._operations = operations
+        self._api = api
+        self._read_types = read_types
+        self._preferences = preferences
+        self._request = request
+        self._poll_interval = poll_interval
+        self._on_event = on_event
+        self._progress = progress
+        self._max_runtime = max_runtime
+        self._started = api.clock()
+        self._deadline = None if timeout is None else self._started + timeout
+        self._timeout = timeout
+        self._next_launch = self._started
+        self._named = False
+        self.reads = 0
+        self.attempts = 0
+
+    def one(
+        self,
+        *,
+        only: tuple[str, str] | None = None,
+        wait: str | None = None,
+        wait_timeout: float = 0.0,
+        port: int = 22,
+    ) -> Instance:
+        """Launch one instance (of ``only``, when given: a group's type and region), and wait
+        for it (``"active"``, ``"ready"``) if asked; it is terminated if that wait fails.
+
+        Raises:
+            CapacityTimeoutError: The deadline passed first.
+            LambdaCloudError: A permanent failure.
+        """
+        next_read = self._api.clock()
+        while True:
+            self._sleep_until(next_read)
+            try:
+                listing = self._read_types(self._deadline)
+            except LambdaCloudError as error:
+                if not is_transient(error):
+                    raise
+                next_read = self._api.clock() + max(self._poll_interval, error.retry_after or 0)
+                continue
+            self.reads += 1
+            if not self._named:
+                self._preferences.check_names(listing)
+                self._named = True
+            plan = self._preferences.plan(listing, only=only)
+            self._emit(CapacityRead, reads=self.reads, available=tuple(plan))
+            now = self._api.clock()
+            if not plan:
+                next_read = now + self._poll_interval
+                continue
+            if self._next_launch > now:
+                next_read = self._next_launch  # read again the moment a launch may go
+                continue
+            instance = self._attempt(*plan[0], wait=wait, wait_timeout=wait_timeout, port=port)
+            if instance is not None:
+                return instance
+            next_read = self._next_launch
+
+    def _attempt(
+        self, type_name: str, region: str, *, wait: str | None, wait_timeout: float, port: int
+    ) -> Instance | None:
+        self.attempts += 1
+        self._emit(LaunchAttempt, instance_type=type_name, region=region, attempt=self.attempts)
+        self._next_launch = self._api.clock() + LAUNCH_INTERVAL
+        request = attrs.evolve(self._request, instance_type_name=type_name, region_name=region)
+        try:
+            instance = launching.Launch(
+                self._operations, self._api, request, max_runtime=self._max_runtime
+            ).run(
+                instance_types=None,
+                wait=wait,
+                wait_timeout=wait_timeout,
+                progress=self._progress,
+                port=port,
+            )
+        except InsufficientCapacityError as error:
+            self._refused(type_name, region, "insufficient capacity", error)
+            return None
+        except LambdaCloudError as error:
+            if not is_transient(error):
+                raise
+            reason = "rate limited" if error.status_code == 429 else "a transient failure"
+            self._refused(type_name, region, reason, error)
+            return None
+        self._emit(Launched, instance=instance)
+        return instance
+
+    def _refused(self, type_name: str, region: str, reason: str, error: LambdaCloudError) -> None:
+        logger.info("Launch of %s in %s refused: %s", type_name, region, reason)
+        self._emit(
+            LaunchRefused, instance_type=type_name, region=region, reason=reason, error=error
+        )
+
+    def _sleep_until(self, moment: float) -> None:
+        now = self._api.clock()
+        if self._deadline is not None and moment >= self._deadline:
+            if now < self._deadline:
+                self._api.sleep(self._deadline - now)
+            raise self.timed_out()
+        if moment > now:
+            self._api.sleep(moment - now)
+
+    def timed_out(
+        self, *, terminated: list[str] | None = None, still_running: list[str] | None = None
+    ) -> CapacityTimeoutError:
+        """The error for a deadline that passed first (``terminated``, ``still_running``: what
+        became of an unfinished group)."""
+        regions = self._preferences.regions
+        group = ""
+        if terminated:
+            group += f"; the unfinished group was terminated: {', '.join(terminated)}"
+        if still_running:
+            group += (
+                f"; could not confirm the termination of {', '.join(still_running)}: it may "
+                "still be running (and billing), terminate it by hand"
+            )
+        return CapacityTimeoutError(
+            f"No launch of {', '.join(self._preferences.types)} succeeded in "
+            f"{', '.join(regions) if regions else 'any region'} within {self._timeout:g} s "
+            f"({self.reads} capacity reads, {self.attempts} launch attempts){group}",
+            instance_types=list(self._preferences.types),
+            regions=None if regions is None else list(regions),
+            capacity_reads=self.reads,
+            launch_attempts=self.attempts,
+            terminated=terminated,
+            still_running=still_running,
+        )
+
+    def _emit(self, kind: type[AcquireEvent], **fields: Any) -> None:
+        if self._on_event is None:
+            return
+        event = kind(elapsed=self._api.clock() - self._started, **fields)
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("on_event failed on %s; acquiring goes on", type(event).__name__)
+
+
+def group(
+    acquire: Acquire,
+    count: int,
+    *,
+    same_region: bool,
+    wait: Callable[[list[Instance]], object] | None,
+) -> list[Instance]:
+    """Launch ``count`` instances, all or none: what was launched is terminated if the group
+    cannot be completed (the deadline, an error, Ctrl-C) or its wait fails.
+
+    With ``same_region``, the whole group is of the first instance's type and region.
+
+    Raises:
+        CapacityTimeoutError: The deadline passed first; ``terminated`` and
+            ``still_running`` say what became of the instances launched.
+        LambdaCloudError: A permanent failure (after the group was terminated).
+    """
+    launched: list[Instance] = []
+    try:
+        while len(launched) < count:
+            only = None
+            if same_region and launched:
+                first = launched[0]
+                only = (first.instance_type.name, first.region.name)
+            launched.append(acquire.one(only=only))
+        if wait is not None:
+            wait(launched)
+    except CapacityTimeoutError as error:
+        outcome = _give_back(acquire, launched, error)
+        raise acquire.timed_out(
+            terminated=outcome.confirmed, still_running=outcome.unconfirmed
+        ) from error
+    except BaseException as error:
+        _give_back(acquire, launched, error)
+        raise
+    return launched
+
+
+def _give_back(
+    acquire: Acquire, launched: list[Instance], error: BaseException
+) -> launching.Cleanup:
+    """Terminate an unfinished group; name what may still run in the log and the error."""
+    if not launched:
+        return launching.Cleanup()
+    outcome = launching.terminate(acquire._operations, acquire._api, [i.id for i in launched])
+    logger.warning(
+        "The group was not completed: terminated %s", ", ".join(outcome.confirmed) or "none"
+    )
+    warning = outcome.warning("An unfinished group")
+    if warning is not None:
+        logger.warning(warning)
+        launching.note(error, warning)
+        if outcome.interrupt is not None and outcome.interrupt is not error:
+            launching.note(outcome.interrupt, warning)
+            raise outcome.interrupt
+    return outcome
