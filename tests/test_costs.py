@@ -263,3 +263,18 @@ def read_url(server: subprocess.Popen[str]) -> str:
         if found:
             return found.group(0)
     raise AssertionError("the fake cloud did not say where it listens")
+
+
+class TestMistakesAtLaunch:
+    def test_a_misspelled_type_lists_the_valid_names(self, client: Client) -> None:
+        with pytest.raises(ValidationError, match="gpu_1x_a10, ") as raised:
+            client.instances.launch("gpu_1x_a1O", ssh_key="me", region="us-west-1")
+        assert raised.value.argument == "instance_type"
+        assert "gpu_1x_a1O" in str(raised.value)
+
+    def test_a_key_given_by_id_says_launches_take_its_name(self, client: Client) -> None:
+        key = client.ssh_keys.list()[0]
+        with pytest.raises(ValidationError, match=f"ssh_key={key.name!r}") as raised:
+            client.instances.launch("gpu_1x_a10", ssh_key=key.id, region="us-west-1")
+        assert raised.value.argument == "ssh_key"
+        assert client.instances.launch("gpu_1x_a10", ssh_key=key, region="us-west-1")

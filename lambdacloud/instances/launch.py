@@ -26,6 +26,7 @@ from lambdacloud._http.retry import backoff
 from lambdacloud.errors import (
     APIConnectionError,
     InsufficientCapacityError,
+    InvalidParametersError,
     LambdaCloudError,
     LaunchAbortedError,
     MalformedResponseError,
@@ -229,6 +230,12 @@ class Launch:
                 self._clean_up_by_token(interrupt)
             raise
         except LambdaCloudError as error:
+            if isinstance(error, (NotFoundError, InvalidParametersError)):
+                mistake = self._operations._diagnose(
+                    request.instance_type_name, request.ssh_key_names
+                )
+                if mistake is not None:
+                    raise mistake from error
             if not (sent and _outcome_unknown(error)):
                 raise
             found = self._find()

@@ -16,7 +16,7 @@ from lambdacloud._converter import TAGS, api_shape, to_api
 from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, as_list, id_of, ids_of, path_segment
 from lambdacloud._validation import check_tags, check_text
-from lambdacloud.errors import CleanupError, ValidationError
+from lambdacloud.errors import CleanupError, LambdaCloudError, ValidationError
 from lambdacloud.filesystems import Filesystem
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType, InstanceTypeManager
@@ -35,6 +35,7 @@ from lambdacloud.instances.models import (
 )
 from lambdacloud.instances.request import LaunchRequest, MountsArgument, SSHKeyArgument
 from lambdacloud.regions import Region
+from lambdacloud.ssh_keys import SSHKeyManager
 
 logger = logging.getLogger("lambdacloud")
 
@@ -576,6 +577,40 @@ class InstanceManager(Manager):
             "Sweeping expired instance %s (past its max_runtime)", ", ".join(i.id for i in expired)
         )
         return self.terminate(expired)
+
+    def _diagnose(
+        self, type_name: str, ssh_key_names: builtins.list[str]
+    ) -> ValidationError | None:
+        """Why a refused launch was refused, when it was a mistake of the caller's: a type
+        name the API does not offer, or an SSH key given by id (launches take names)."""
+        try:
+            types = self._types._read(None)
+            keys = SSHKeyManager(self._api).list()
+        except LambdaCloudError:
+            return None
+        offered = sorted(t.name for t in types)
+        if type_name not in offered:
+            return ValidationError(
+                "instance_type",
+                f"{type_name!r} is not an instance type; the API offers: {', '.join(offered)}",
+            )
+        names = {key.name for key in keys}
+        for given in ssh_key_names:
+            if given in names:
+                continue
+            by_id = [key.name for key in keys if key.id == given]
+            if by_id:
+                return ValidationError(
+                    "ssh_key",
+                    f"{given!r} is the id of the key named {by_id[0]!r}; launches take a key's "
+                    f"name (ssh_key={by_id[0]!r}) or the SSHKey object",
+                )
+            return ValidationError(
+                "ssh_key",
+                f"no SSH key is named {given!r}; the account has: "
+                f"{', '.join(sorted(names)) or 'none (create one with client.ssh_keys.create)'}",
+            )
+        return None
 
     def _own(self, instance: Instance) -> Instance:
         self._launched.add(instance.id)
