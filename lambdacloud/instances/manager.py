@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from lambdacloud._api import Api
-from lambdacloud._converter import TAGS, api_shape, to_api
+from lambdacloud._converter import to_api
 from lambdacloud._display import ResourceList
 from lambdacloud._resource import Manager, Resource, as_list, id_of, ids_of, path_segment
 from lambdacloud._validation import check_tags, check_text
@@ -23,6 +23,7 @@ from lambdacloud.instance_types import InstanceType, InstanceTypeManager
 from lambdacloud.instances import acquire as acquiring
 from lambdacloud.instances import costs, launch, readiness, waiting
 from lambdacloud.instances import progress as progress_display
+from lambdacloud.instances import request as request_checks
 from lambdacloud.instances import tags as library_tags
 from lambdacloud.instances.exit_guard import ExitGuard
 from lambdacloud.instances.instance import Instance, InstanceArgument, Progress
@@ -135,7 +136,7 @@ class InstanceManager(Manager):
             library_tags.check_user_tags(new_tags)
             current = instance if isinstance(instance, Instance) else self.get(instance_id)
             new_tags = {**new_tags, **library_tags.library_tags(current.tags)}
-        change = InstanceChange(
+        change = request_checks.InstanceChange(
             name=None if name is None else check_text("name", name, max_length=64),
             tags=new_tags,
         )
@@ -217,7 +218,7 @@ class InstanceManager(Manager):
         API: ``POST /api/v1/instance-operations/launch`` (and ``GET /api/v1/instance-types``
         when ``region`` is ``None``, ``GET /api/v1/instances/{id}`` to read it back).
         """
-        _wait_for(wait)
+        request_checks.wait_for(wait)
         waiting.check_seconds("wait_timeout", wait_timeout)
         progress_display.check(progress)
         request = LaunchRequest.check(
@@ -234,7 +235,7 @@ class InstanceManager(Manager):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
         )
-        runtime = _check_runtime(max_runtime)
+        runtime = request_checks.check_runtime(max_runtime)
         if not isinstance(terminate_at_exit, bool):
             raise ValidationError(
                 "terminate_at_exit", f"expected True or False, got {terminate_at_exit!r}"
@@ -243,7 +244,7 @@ class InstanceManager(Manager):
         types = self._types.list() if request.region_name is None else None
         instance = launch.Launch(self, self._api, request, max_runtime=runtime).run(
             instance_types=types,
-            wait=_wait_for(wait),
+            wait=request_checks.wait_for(wait),
             wait_timeout=wait_timeout,
             progress=progress,
             port=checked_port,
@@ -356,7 +357,9 @@ class InstanceManager(Manager):
         )
         waiting.check_seconds("wait_timeout", wait_timeout)
         instance = run.one(
-            wait=_wait_for(wait), wait_timeout=wait_timeout, port=readiness.check_port(port)
+            wait=request_checks.wait_for(wait),
+            wait_timeout=wait_timeout,
+            port=readiness.check_port(port),
         )
         return self._own(instance)
 
@@ -456,7 +459,7 @@ class InstanceManager(Manager):
             max_runtime=max_runtime,
         )
         waiting.check_seconds("wait_timeout", wait_timeout)
-        until = _wait_for(wait)
+        until = request_checks.wait_for(wait)
         checked_port = readiness.check_port(port)
 
         def wait_for_all(group: builtins.list[Instance]) -> None:
@@ -483,7 +486,7 @@ class InstanceManager(Manager):
         **launch_options: Any,
     ) -> acquiring.Acquire:
         """An acquire, every argument checked before any request."""
-        runtime = _check_runtime(max_runtime)
+        runtime = request_checks.check_runtime(max_runtime)
         wanted = acquiring.preferences(instance_types, regions, max_price_per_hour)
         if timeout is not None:
             waiting.check_seconds("timeout", timeout)
@@ -588,29 +591,7 @@ class InstanceManager(Manager):
             keys = SSHKeyManager(self._api).list()
         except LambdaCloudError:
             return None
-        offered = sorted(t.name for t in types)
-        if type_name not in offered:
-            return ValidationError(
-                "instance_type",
-                f"{type_name!r} is not an instance type; the API offers: {', '.join(offered)}",
-            )
-        names = {key.name for key in keys}
-        for given in ssh_key_names:
-            if given in names:
-                continue
-            by_id = [key.name for key in keys if key.id == given]
-            if by_id:
-                return ValidationError(
-                    "ssh_key",
-                    f"{given!r} is the id of the key named {by_id[0]!r}; launches take a key's "
-                    f"name (ssh_key={by_id[0]!r}) or the SSHKey object",
-                )
-            return ValidationError(
-                "ssh_key",
-                f"no SSH key is named {given!r}; the account has: "
-                f"{', '.join(sorted(names)) or 'none (create one with client.ssh_keys.create)'}",
-            )
-        return None
+        return request_checks.diagnose(types, keys, type_name, ssh_key_names)
 
     def _own(self, instance: Instance) -> Instance:
         self._launched.add(instance.id)
@@ -895,14 +876,6 @@ class InstanceManager(Manager):
         raise CleanupError(warning, instance_ids=outcome.unconfirmed) from outcome.error
 
 
-@attrs.frozen(kw_only=True)
-class InstanceChange:
-    """The body of an instance update."""
-
-    name: str | None = None
-    tags: dict[str, str] | None = attrs.field(default=None, metadata=api_shape(TAGS))
-
-
 @attrs.frozen
 class _Restarted:
     restarted_instances: list[Instance]
@@ -911,30 +884,3 @@ class _Restarted:
 @attrs.frozen
 class _Terminated:
     terminated_instances: list[Instance]
-
-
-def _wait_for(wait: object) -> str | None:
-    """What ``wait=`` asks for: ``None``, ``"active"`` (``True``) or ``"ready"``.
-
-    Raises:
-        ValidationError: Anything else.
-    """
-    if wait is False:
-        return None
-    if wait is True or wait == "active":
-        return "active"
-    if wait == "ready":
-        return "ready"
-    raise ValidationError("wait", f"expected False, True, 'active' or 'ready', got {wait!r}")
-
-
-def _check_runtime(max_runtime: object) -> float | None:
-    """``max_runtime`` if it is ``None`` or a positive number of seconds.
-
-    Raises:
-        ValidationError: It is not.
-    """
-    if max_runtime is None:
-        return None
-    waiting.check_seconds("max_runtime", max_runtime)  # type: ignore[arg-type]
-    return float(max_runtime)  # type: ignore[arg-type]

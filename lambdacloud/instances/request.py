@@ -24,6 +24,7 @@ from lambdacloud.firewall_rulesets import FirewallRuleset
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType
 from lambdacloud.instances import tags as library_tags
+from lambdacloud.instances.waiting import check_seconds
 from lambdacloud.regions import Region
 from lambdacloud.ssh_keys import SSHKey
 
@@ -214,3 +215,68 @@ def _mounts(mounts: Any) -> list[FilesystemMount]:
         )
         for fs_id, point in pairs
     ]
+
+
+@attrs.frozen(kw_only=True)
+class InstanceChange:
+    """The body of an instance update."""
+
+    name: str | None = None
+    tags: dict[str, str] | None = attrs.field(default=None, metadata=api_shape(TAGS))
+
+
+def diagnose(
+    types: Sequence[InstanceType], keys: Sequence[SSHKey], type_name: str, ssh_key_names: list[str]
+) -> ValidationError | None:
+    """Why a refused launch was refused, when it was a mistake of the caller's: a type name
+    the API does not offer, or an SSH key given by id (launches take names)."""
+    offered = sorted(t.name for t in types)
+    if type_name not in offered:
+        return ValidationError(
+            "instance_type",
+            f"{type_name!r} is not an instance type; the API offers: {', '.join(offered)}",
+        )
+    names = {key.name for key in keys}
+    for given in ssh_key_names:
+        if given in names:
+            continue
+        by_id = [key.name for key in keys if key.id == given]
+        if by_id:
+            return ValidationError(
+                "ssh_key",
+                f"{given!r} is the id of the key named {by_id[0]!r}; launches take a key's "
+                f"name (ssh_key={by_id[0]!r}) or the SSHKey object",
+            )
+        return ValidationError(
+            "ssh_key",
+            f"no SSH key is named {given!r}; the account has: "
+            f"{', '.join(sorted(names)) or 'none (create one with client.ssh_keys.create)'}",
+        )
+    return None
+
+
+def wait_for(wait: object) -> str | None:
+    """What ``wait=`` asks for: ``None``, ``"active"`` (``True``) or ``"ready"``.
+
+    Raises:
+        ValidationError: Anything else.
+    """
+    if wait is False:
+        return None
+    if wait is True or wait == "active":
+        return "active"
+    if wait == "ready":
+        return "ready"
+    raise ValidationError("wait", f"expected False, True, 'active' or 'ready', got {wait!r}")
+
+
+def check_runtime(max_runtime: Any) -> float | None:
+    """``max_runtime`` if it is ``None`` or a positive number of seconds.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if max_runtime is None:
+        return None
+    check_seconds("max_runtime", max_runtime)
+    return float(max_runtime)
