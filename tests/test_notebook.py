@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from .test_display import statuses
+
 NOTEBOOK = Path(__file__).parent.parent / "docs" / "notebooks" / "quickstart.ipynb"
 
 #: What a leak would look like: the fake's API key, a JupyterLab token, a private key.
@@ -65,8 +67,10 @@ def test_listings_render_as_tables_and_objects_as_cards(executed: Any) -> None:
     markup = html_outputs(executed)
     tables = [html for html in markup if "<thead>" in html]
     assert any("price / hour" in html and "regions with capacity" in html for html in tables)
-    assert any("quickstart" in html and 'lc-badge lc-good">active' in html for html in tables)
-    cards = [html for html in markup if "<caption>Instance " in html]
+    assert any(
+        "quickstart" in html and ("good", "●", "active") in statuses(html) for html in tables
+    )
+    cards = [html for html in markup if '<caption style="text-align:left">Instance ' in html]
     assert any("jupyter url" in html and "?…" in html for html in cards)
     assert any("Generated SSH key" in html and "(hidden)" in html for html in markup)
     for html in markup:
