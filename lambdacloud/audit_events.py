@@ -1,16 +1,16 @@
-"""Audit events: the account's audit log, read page by page as the caller iterates."""
+"""Audit events: the account's audit log: its first page at the call, the rest as the caller
+iterates."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from lambdacloud._display import Displayable, badge
-from lambdacloud._resource import ApiEnum, Manager, paginate
+from lambdacloud._resource import ApiEnum, Manager, Paged
 from lambdacloud._timestamps import parse_datetime
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
@@ -126,8 +126,8 @@ class AuditEventManager(Manager):
         start: datetime | str | None = None,
         end: datetime | str | None = None,
         resource_type: str | None = None,
-    ) -> Iterator[AuditEvent]:
-        """Iterate over audit events, fetching each page only when iteration reaches it.
+    ) -> Paged[AuditEvent]:
+        """List audit events: the first page now, each further page when iteration reaches it.
 
         Reads both page shapes the API has used: the events as ``data`` with
         ``page_token`` beside it (API 1.9 and later) and ``data.events`` with
@@ -140,14 +140,16 @@ class AuditEventManager(Manager):
             resource_type: Only events about this type of resource.
 
         Returns:
-            An iterator over every matching event, following page tokens to the end.
+            An iterator over every matching event, following page tokens to the end, that
+            displays its first page in a notebook (a ``Paged``).
 
         Raises:
             ValidationError: A naive ``datetime``, or a string without an offset or unreadable;
                 raised here, before any request.
             MalformedResponseError: During iteration, if the API returns a page token it
                 returned before (instead of looping forever).
-            LambdaCloudError: During iteration, if a request fails.
+            LambdaCloudError: The first page's request failed (here), or a later page's
+                (during iteration).
 
         API: ``GET /api/v1/audit-events``, once per page.
         """
@@ -158,7 +160,7 @@ class AuditEventManager(Manager):
             if resource_type is None
             else check_text("resource_type", resource_type, min_length=1),
         }
-        return paginate(lambda token: self._page(params, token), "audit events")
+        return Paged(lambda token: self._page(params, token), "audit events", AuditEvent)
 
     def _page(
         self, params: dict[str, Any], token: str | None

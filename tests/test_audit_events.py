@@ -6,9 +6,17 @@ from typing import Any
 
 import pytest
 import responses
+from IPython.lib.pretty import pretty
 from responses import matchers
 
-from lambdacloud import AuditEvent, Client, MalformedResponseError, ResultStatus, ValidationError
+from lambdacloud import (
+    AuditEvent,
+    Client,
+    MalformedResponseError,
+    Paged,
+    ResultStatus,
+    ValidationError,
+)
 
 from .conftest import API, load
 
@@ -51,7 +59,7 @@ def test_follows_page_tokens_to_the_end(client: Client, mocked: responses.Reques
     assert third.result.status_code is None
 
 
-def test_fetches_a_page_only_when_iteration_reaches_it(
+def test_reads_the_first_page_at_the_call_and_the_next_when_iteration_reaches_it(
     client: Client, mocked: responses.RequestsMock
 ) -> None:
     mocked.get(URL, json=load("audit_events_page1"), match=[matchers.query_string_matcher("")])
@@ -61,7 +69,11 @@ def test_fetches_a_page_only_when_iteration_reaches_it(
         match=[matchers.query_param_matcher({"page_token": TOKEN})],
     )
     events = client.audit_events.list()
-    assert len(mocked.calls) == 0
+    assert len(mocked.calls) == 1  # so that displaying it never touches the network
+    assert isinstance(events, Paged)
+    assert iter(events) is events
+    assert [e.action for e in events.first_page] == ["launch", "delete"]
+    assert events.more is True
     next(events)
     next(events)
     assert len(mocked.calls) == 1
@@ -182,3 +194,63 @@ def test_event_time_is_kept_as_sent_and_parsed_when_it_can_be(
     (event,) = client.audit_events.list()
     assert event.event_time == "sometime on Tuesday"
     assert event.occurred_at is None
+
+
+class TestDisplay:
+    """``client.audit_events.list()`` in a notebook: its first page as a table."""
+
+    def test_the_first_page_shows_as_a_table_with_more_available(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        mocked.get(URL, json=load("audit_events_page1"), match=[matchers.query_string_matcher("")])
+        events = client.audit_events.list()
+        markup = events._repr_html_()
+        assert "generator" not in markup
+        assert ">2 audit events on the first page, more available</caption>" in markup
+        assert "<thead>" in markup
+        assert markup.count("<tr>") == 4  # the header, two events, and the note
+        assert "… more available: iterate over the listing to read every page</td>" in markup
+        text = pretty(events).splitlines()
+        assert text[0].split()[:4] == ["event", "time", "service", "name"]
+        assert "launch" in text[1]
+        assert text[-1] == "… more available: iterate over the listing to read every page"
+        assert repr(events) == "<Paged audit events: 2 on the first page, more available>"
+        assert len(mocked.calls) == 1  # displaying sent nothing
+
+    def test_a_last_page_says_nothing_more(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        mocked.get(URL, json=load("audit_events_page2"))
+        events = client.audit_events.list()
+        markup = events._repr_html_()
+        assert ">1 audit event</caption>" in markup
+        assert "more" not in markup.split("</style>")[1]
+        assert events.more is False
+        assert "more" not in pretty(events)
+
+    def test_an_empty_listing_says_so(self, client: Client, mocked: responses.RequestsMock) -> None:
+        mocked.get(URL, json=page([], None), match=[matchers.query_string_matcher("")])
+        mocked.get(URL, json=page([], None), match=[matchers.query_string_matcher("")])
+        assert "No audit events." in client.audit_events.list()._repr_html_()
+        assert pretty(client.audit_events.list()) == "No audit events."
+
+    def test_an_empty_first_page_with_more_says_so(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        mocked.get(URL, json=page([], "next"))
+        events = client.audit_events.list()
+        assert "No audit events on the first page; more available" in events._repr_html_()
+
+    def test_the_display_stays_the_first_page_while_iterating(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        mocked.get(URL, json=load("audit_events_page1"), match=[matchers.query_string_matcher("")])
+        mocked.get(
+            URL,
+            json=load("audit_events_page2"),
+            match=[matchers.query_param_matcher({"page_token": TOKEN})],
+        )
+        events = client.audit_events.list()
+        before = events._repr_html_()
+        assert [e.action for e in events] == ["launch", "delete", "create"]
+        assert events._repr_html_() == before

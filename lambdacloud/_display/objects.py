@@ -213,27 +213,34 @@ class ResourceList(list[T]):
         noun = self._noun()
         return f"1 {noun[:-1]}" if len(self) == 1 else f"{len(self)} {noun}"
 
-    def _more(self) -> str:
+    def _more(self) -> str | None:
+        """What the table leaves out, if anything."""
+        if len(self) <= MAX_ROWS:
+            return None
         return f"… {len(self) - MAX_ROWS} more ({self._count()} in all)"
 
     def _repr_html_(self) -> str:
+        return self._html(self._count(), self._more(), f"No {self._noun()}.")
+
+    def _html(self, title: str, more: str | None, empty: str) -> str:
+        """The table under ``title``, with ``more`` as its last row; ``empty`` if no item."""
         if not self:
-            return frame(f'<p class="lc-empty">No {escape(self._noun())}.</p>')
+            return frame(f'<p class="lc-empty">{escape(empty)}</p>')
         columns, rows = self._table()
-        more = self._more() if len(self) > MAX_ROWS else None
-        return frame(table_html(self._count(), columns, rows, more))
+        return frame(table_html(title, columns, rows, more))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         if cycle:
             printer.text("[...]")
-        elif not self:
-            printer.text(f"[] (no {self._noun()})")
         else:
-            columns, rows = self._table()
-            text = text_table(columns, rows)
-            if len(self) > MAX_ROWS:
-                text += "\n" + self._more()
-            printer.text(text)
+            printer.text(self._text(self._more(), f"[] (no {self._noun()})"))
+
+    def _text(self, more: str | None, empty: str) -> str:
+        """The table as aligned text, with ``more`` as its last line; ``empty`` if no item."""
+        if not self:
+            return empty
+        text = text_table(*self._table())
+        return text if more is None else f"{text}\n{more}"
 
 
 def plain(value: Any) -> Any:
