@@ -12,11 +12,14 @@ from responses import matchers
 from lambdacloud import (
     AuditEvent,
     Client,
+    FirewallRule,
     MalformedResponseError,
     Paged,
     ResultStatus,
     ValidationError,
 )
+from lambdacloud.audit_events import RESOURCE_TYPES
+from lambdacloud.testing import FakeClock, FakeLambdaCloud
 
 from .conftest import API, load
 
@@ -140,12 +143,13 @@ def test_filters(client: Client, mocked: responses.RequestsMock) -> None:
                 {
                     "start": "2025-06-01T00:00:00+00:00",
                     "end": "2025-06-02T12:00:00+02:00",
-                    "resource_type": "instance",
+                    "resource_type": "cloud.instance",
                 }
             )
         ],
     )
-    assert list(client.audit_events.list(start=start, end=end, resource_type="instance")) == []
+    found = client.audit_events.list(start=start, end=end, resource_type="cloud.instance")
+    assert list(found) == []
 
 
 def test_iso_strings_are_checked_and_normalised(
@@ -254,3 +258,76 @@ class TestDisplay:
         before = events._repr_html_()
         assert [e.action for e in events] == ["launch", "delete", "create"]
         assert events._repr_html_() == before
+
+
+class TestResourceType:
+    """``resource_type`` is checked: a mistake the API would answer with nothing raises."""
+
+    @pytest.mark.parametrize(
+        ("value", "meant"),
+        [
+            ("instance", "cloud.instance"),
+            ("instances", "cloud.instance"),
+            ("ssh-key", "cloud.ssh_key"),
+            ("Cloud.Instance", "cloud.instance"),
+            ("cloud.instances", "cloud.instance"),
+            (" cloud.filesystem", "cloud.filesystem"),
+            ("api_key", "cloud.api_key"),
+        ],
+    )
+    def test_a_misspelt_type_fails_at_the_call_saying_what_was_meant(
+        self, client: Client, mocked: responses.RequestsMock, value: str, meant: str
+    ) -> None:
+        with pytest.raises(ValidationError) as raised:
+            client.audit_events.list(resource_type=value)
+        assert raised.value.argument == "resource_type"
+        assert f"Did you mean {meant!r}?" in str(raised.value)
+        assert "Known types: " + ", ".join(RESOURCE_TYPES) in str(raised.value)
+        assert len(mocked.calls) == 0
+
+    def test_a_type_without_its_service_says_how_types_are_written(self, client: Client) -> None:
+        with pytest.raises(ValidationError, match=r"written <service>\.<resource>") as raised:
+            client.audit_events.list(resource_type="gpu")
+        assert "Did you mean" not in str(raised.value)
+        assert "cloud.instance" in str(raised.value)
+
+    def test_an_unknown_type_is_sent_with_a_warning(
+        self, client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        mocked.get(
+            URL,
+            json=page([], None),
+            match=[matchers.query_param_matcher({"resource_type": "cloud.cluster"})],
+        )
+        assert list(client.audit_events.list(resource_type="cloud.cluster")) == []
+        (record,) = [r for r in caplog.records if "resource_type" in r.getMessage()]
+        assert record.levelname == "WARNING"
+        assert record.name == "lambdacloud"
+        assert "'cloud.cluster' is not a resource type this library knows" in record.getMessage()
+        assert "cloud.instance" in record.getMessage()
+
+    def test_a_known_type_is_sent_without_a_warning(
+        self, client: Client, mocked: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        mocked.get(URL, json=page([], None))
+        for known in RESOURCE_TYPES:
+            list(client.audit_events.list(resource_type=known))
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+        assert len(mocked.calls) == len(RESOURCE_TYPES)
+
+    def test_the_types_the_fake_records_are_known(self) -> None:
+        with FakeLambdaCloud(clock=FakeClock(frozen=True), rate_limits=False) as cloud:
+            client = cloud.client(rate_limit=False)
+            key = client.ssh_keys.create("me")
+            filesystem = client.filesystems.create("data", "us-east-1")
+            client.firewall_rules.allow(8888)
+            ruleset = client.firewall_rulesets.create(
+                "web", "us-east-1", [FirewallRule("tcp", 443)]
+            )
+            instance = client.instances.launch("gpu_1x_a10", ssh_key=key, region="us-east-1")
+            instance.terminate()
+            ruleset.delete()
+            filesystem.delete()
+            kinds = {f"{e.service_name}.{e.resource_name}" for e in client.audit_events.list()}
+        assert len(kinds) == 5
+        assert kinds <= set(RESOURCE_TYPES)
