@@ -166,6 +166,11 @@ class Instance(Resource["InstanceOperations"]):
         """What the instance costs, in US dollars per hour."""
         return self.instance_type.price_per_hour
 
+    @property
+    def price_per_hour_float(self) -> float:
+        """What the instance costs, in US dollars per hour, as a ``float`` (for float math)."""
+        return self.instance_type.price_per_hour_float
+
     def refresh(self) -> Instance:
         """Read the instance again.
 
