@@ -15,7 +15,7 @@ from urllib.parse import quote
 import attrs
 
 from lambdacloud._api import Api
-from lambdacloud._display import Displayable, ResourceList
+from lambdacloud._display import MAX_ROWS, Displayable, ResourceList
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
 T = TypeVar("T")
@@ -185,7 +185,8 @@ class Paged(Iterator[T], Generic[T]):
 
     def _more(self) -> str | None:
         """The table's last line: rows left out, and pages not read yet."""
-        notes = [self.first_page._more() or ""]
+        hidden = len(self.first_page) - MAX_ROWS
+        notes = [f"… {hidden} more on the first page" if hidden > 0 else ""]
         if self.more:
             notes.append("… more available: iterate over the listing to read every page")
         return "; ".join(filter(None, notes)) or None

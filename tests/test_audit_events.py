@@ -18,6 +18,7 @@ from lambdacloud import (
     ResultStatus,
     ValidationError,
 )
+from lambdacloud._display import MAX_ROWS
 from lambdacloud.audit_events import RESOURCE_TYPES
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
 
@@ -331,3 +332,19 @@ class TestResourceType:
             kinds = {f"{e.service_name}.{e.resource_name}" for e in client.audit_events.list()}
         assert len(kinds) == 5
         assert kinds <= set(RESOURCE_TYPES)
+
+    def test_a_long_first_page_shows_its_first_rows_and_says_what_is_left(
+        self, client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        (event,) = load("audit_events_page2")["data"]
+        events = [{**event, "event_id": f"{n:032x}"} for n in range(MAX_ROWS + 7)]
+        mocked.get(URL, json=page(events, "next"))
+        listing = client.audit_events.list()
+        markup = listing._repr_html_()
+        assert markup.count("<tr>") == 1 + MAX_ROWS + 1
+        assert f">{MAX_ROWS + 7} audit events on the first page, more available</caption>" in (
+            markup
+        )
+        note = "… 7 more on the first page; … more available: iterate over the listing"
+        assert note in markup
+        assert pretty(listing).splitlines()[-1].startswith(note)
