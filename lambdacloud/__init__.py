@@ -12,6 +12,7 @@ for instance_type in client.instance_types.list():
 from __future__ import annotations
 
 from lambdacloud._display import ResourceList
+from lambdacloud._resource import Paged
 from lambdacloud._version import __version__
 from lambdacloud.audit_events import AuditEvent, AuditEventManager, AuditResult, ResultStatus
 from lambdacloud.client import Client
@@ -151,6 +152,7 @@ __all__ = [
     "MissingAPIKeyError",
     "NetworkProtocol",
     "NotFoundError",
+    "Paged",
     "PermissionDeniedError",
     "ProviderError",
     "ProxyAuthenticationError",

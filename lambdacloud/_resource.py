@@ -15,7 +15,7 @@ from urllib.parse import quote
 import attrs
 
 from lambdacloud._api import Api
-from lambdacloud._display import Displayable, ResourceList
+from lambdacloud._display import MAX_ROWS, Displayable, ResourceList
 from lambdacloud.errors import LambdaCloudError, MalformedResponseError, ValidationError
 
 T = TypeVar("T")
@@ -136,28 +136,83 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def paginate(fetch: Callable[[str | None], tuple[list[T], str | None]], what: str) -> Iterator[T]:
-    """Items of every page, each page fetched only when iteration reaches it.
+Fetch = Callable[[str | None], tuple[list[T], str | None]]
 
-    Args:
-        fetch: Reads the page for a token (``None`` for the first): its items and the next
-            token, ``None`` or empty at the end.
-        what: What is being listed, for the error message.
+
+class Paged(Iterator[T], Generic[T]):
+    """A paged listing: an iterator over every item of every page, that shows its first page.
+
+    The first page is read when the listing is made — one request, at the call — so that a
+    notebook can display it without touching the network; each further page is read only
+    when iteration reaches it. Iterate (``for event in listing``, ``list(listing)``) for
+    every item; as with any iterator, what was read is not read again.
+
+    In a notebook the listing displays its first page as a table, saying when more pages
+    are available; the display does not change as you iterate.
+
+    Attributes:
+        first_page: The items of the first page (a ``ResourceList``).
+        more: Whether the API has pages after the first.
+    """
+
+    def __init__(self, fetch: Fetch[T], what: str, kind: type[T]) -> None:
+        items, token = fetch(None)
+        self.first_page: ResourceList[T] = ResourceList(items, kind)
+        self.more = bool(token)
+        self._what = what
+        self._items = _follow(fetch, items, token, what)
+
+    def __iter__(self) -> Paged[T]:
+        return self
+
+    def __next__(self) -> T:
+        return next(self._items)
+
+    def __repr__(self) -> str:
+        more = ", more available" if self.more else ""
+        return f"<Paged {self._what}: {len(self.first_page)} on the first page{more}>"
+
+    def _repr_html_(self) -> str:
+        page = self.first_page
+        return page._html(self._title(), self._more(), self._empty())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("<Paged ...>" if cycle else self.first_page._text(self._more(), self._empty()))
+
+    def _title(self) -> str:
+        count = self.first_page._count()
+        return f"{count} on the first page, more available" if self.more else count
+
+    def _more(self) -> str | None:
+        """The table's last line: rows left out, and pages not read yet."""
+        hidden = len(self.first_page) - MAX_ROWS
+        notes = [f"… {hidden} more on the first page" if hidden > 0 else ""]
+        if self.more:
+            notes.append("… more available: iterate over the listing to read every page")
+        return "; ".join(filter(None, notes)) or None
+
+    def _empty(self) -> str:
+        noun = self.first_page._noun()
+        if self.more:
+            return f"No {noun} on the first page; more available: iterate to read every page."
+        return f"No {noun}."
+
+
+def _follow(fetch: Fetch[T], items: list[T], token: str | None, what: str) -> Iterator[T]:
+    """The first page's items, then every further page's, each read when reached.
 
     Raises:
         MalformedResponseError: The API returned a token it returned before; following
             it would loop forever.
     """
     seen: set[str] = set()
-    token: str | None = None
-    while True:
-        items, token = fetch(token)
-        yield from items
-        if not token:
-            return
+    yield from items
+    while token:
         if token in seen:
             raise MalformedResponseError(
                 f"The API returned the same page token twice while listing {what}; stopping "
                 "instead of looping forever"
             )
         seen.add(token)
+        items, token = fetch(token)
+        yield from items

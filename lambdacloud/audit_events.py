@@ -1,19 +1,34 @@
-"""Audit events: the account's audit log, read page by page as the caller iterates."""
+"""Audit events: the account's audit log: its first page at the call, the rest as the caller
+iterates."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+import logging
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from lambdacloud._display import Displayable, badge
-from lambdacloud._resource import ApiEnum, Manager, paginate
+from lambdacloud._resource import ApiEnum, Manager, Paged
 from lambdacloud._timestamps import parse_datetime
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
+
+logger = logging.getLogger("lambdacloud")
+
+#: The resource types the library knows: the API document's example (``cloud.api_key``) and
+#: the resources the API manages, as events name them (``<service_name>.<resource_name>``).
+#: The API publishes no closed list, so another type is still sent, with a warning.
+RESOURCE_TYPES = (
+    "cloud.api_key",
+    "cloud.filesystem",
+    "cloud.firewall_rule",
+    "cloud.firewall_ruleset",
+    "cloud.instance",
+    "cloud.ssh_key",
+)
 
 
 class ResultStatus(ApiEnum):
@@ -126,8 +141,8 @@ class AuditEventManager(Manager):
         start: datetime | str | None = None,
         end: datetime | str | None = None,
         resource_type: str | None = None,
-    ) -> Iterator[AuditEvent]:
-        """Iterate over audit events, fetching each page only when iteration reaches it.
+    ) -> Paged[AuditEvent]:
+        """List audit events: the first page now, each further page when iteration reaches it.
 
         Reads both page shapes the API has used: the events as ``data`` with
         ``page_token`` beside it (API 1.9 and later) and ``data.events`` with
@@ -137,28 +152,34 @@ class AuditEventManager(Manager):
             start: The earliest time, inclusive: an aware ``datetime`` or an ISO 8601 string
                 with an offset (``2025-06-01T00:00:00Z``).
             end: The latest time, inclusive, in the same forms.
-            resource_type: Only events about this type of resource.
+            resource_type: Only events about this type of resource, written
+                ``<service_name>.<resource_name>`` as events name it: ``cloud.instance``,
+                ``cloud.ssh_key``, ... (``RESOURCE_TYPES``). A type the library does not
+                know is sent anyway, with a logged warning: the API returns nothing for a
+                type it does not record.
 
         Returns:
-            An iterator over every matching event, following page tokens to the end.
+            An iterator over every matching event, following page tokens to the end, that
+            displays its first page in a notebook (a ``Paged``).
 
         Raises:
             ValidationError: A naive ``datetime``, or a string without an offset or unreadable;
-                raised here, before any request.
+                a ``resource_type`` that is not ``<service>.<resource>`` (``instance``
+                instead of ``cloud.instance``) or a misspelling of a known one; raised here,
+                before any request.
             MalformedResponseError: During iteration, if the API returns a page token it
                 returned before (instead of looping forever).
-            LambdaCloudError: During iteration, if a request fails.
+            LambdaCloudError: The first page's request failed (here), or a later page's
+                (during iteration).
 
         API: ``GET /api/v1/audit-events``, once per page.
         """
         params: dict[str, Any] = {
             "start": _timestamp("start", start),
             "end": _timestamp("end", end),
-            "resource_type": None
-            if resource_type is None
-            else check_text("resource_type", resource_type, min_length=1),
+            "resource_type": _resource_type(resource_type),
         }
-        return paginate(lambda token: self._page(params, token), "audit events")
+        return Paged(lambda token: self._page(params, token), "audit events", AuditEvent)
 
     def _page(
         self, params: dict[str, Any], token: str | None
@@ -176,6 +197,44 @@ def _page_shape(payload: dict[str, Any]) -> Any:
     if isinstance(data, dict) and "events" in data:
         return data
     return {"events": data, "page_token": payload.get("page_token")}
+
+
+def _resource_type(value: str | None) -> str | None:
+    """``value`` checked: a known type, or a ``<service>.<resource>`` one (with a warning)."""
+    if value is None:
+        return None
+    check_text("resource_type", value, min_length=1)
+    if value in RESOURCE_TYPES:
+        return value
+    known = ", ".join(RESOURCE_TYPES)
+    words = value.strip().lower().replace("-", "_").replace(" ", "_")
+    meant = next(
+        (
+            known_type
+            for known_type in RESOURCE_TYPES
+            for spelling in (known_type, known_type.split(".", 1)[1])
+            if words in (spelling, spelling + "s")
+        ),
+        None,
+    )
+    hint = f" Did you mean {meant!r}?" if meant else ""
+    if "." not in value:
+        raise ValidationError(
+            "resource_type",
+            f"{value!r} is not a resource type: types are written <service>.<resource>, as "
+            f"events name them, such as 'cloud.instance'.{hint} Known types: {known}",
+        )
+    if meant:
+        raise ValidationError(
+            "resource_type", f"{value!r} is not a resource type.{hint} Known types: {known}"
+        )
+    logger.warning(
+        "resource_type %r is not a resource type this library knows (%s): the API returns "
+        "no events for a type it does not record",
+        value,
+        known,
+    )
+    return value
 
 
 def _timestamp(argument: str, value: datetime | str | None) -> str | None:

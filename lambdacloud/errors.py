@@ -8,7 +8,13 @@ request is sent is ``ValidationError``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+#: How to see the whole chain where IPython shows an error short.
+FULL_TRACEBACK_HINT = "Full traceback: %tb Plain, or %tb Verbose with the variables"
+#: IPython's exception modes in which an error shows its full traceback.
+FULL_TRACEBACK_MODES = ("Plain", "Verbose")
 
 
 class LambdaCloudError(Exception):
@@ -62,6 +68,40 @@ class LambdaCloudError(Exception):
             f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
             f"status_code={self.status_code!r}, request_id={self.request_id!r})"
         )
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error instead of a full traceback (IPython calls it).
+
+        A few lines: the class and message, then the API's code, the HTTP status, the
+        suggestion, the request id, any notes (instances left running) and the cause, and
+        how to see everything: in IPython's ``Plain`` or ``Verbose`` exception mode
+        (``%tb Plain`` for the last error, ``%xmode Plain`` for every error after) it is the
+        full traceback, chain included.
+        """
+        shell = _ipython_shell()
+        mode = getattr(getattr(shell, "InteractiveTB", None), "mode", None)
+        if shell is not None and mode in FULL_TRACEBACK_MODES:
+            full: list[str] = shell.InteractiveTB.structured_traceback(
+                type(self), self, self.__traceback__
+            )
+            return full
+        return self._short_traceback()
+
+    def _short_traceback(self) -> list[str]:
+        lines = [f"{type(self).__name__}: {self.message}"]
+        details = [
+            ("code", self.code),
+            ("HTTP status", self.status_code),
+            ("suggestion", self.suggestion),
+            ("request id", self.request_id),
+        ]
+        lines += [f"  {label + ':':<12} {value}" for label, value in details if value is not None]
+        lines += [f"  {'note:':<12} {note}" for note in getattr(self, "__notes__", ())]
+        cause = self.__cause__ or (None if self.__suppress_context__ else self.__context__)
+        if cause is not None:
+            lines.append(f"  {'caused by:':<12} {type(cause).__name__}: {cause}")
+        lines.append(f"  {FULL_TRACEBACK_HINT}")
+        return lines
 
 
 class APIConnectionError(LambdaCloudError):
@@ -306,6 +346,12 @@ _ERRORS_BY_STATUS: dict[int, type[LambdaCloudError]] = {
     409: ConflictError,
     429: RateLimitError,
 }
+
+
+def _ipython_shell() -> Any:
+    """The running IPython shell, if any (IPython is never imported for this)."""
+    ipython = sys.modules.get("IPython")
+    return None if ipython is None else ipython.get_ipython()
 
 
 def error_class(code: str | None, status_code: int | None) -> type[LambdaCloudError]:

@@ -108,15 +108,17 @@ class FirewallRule(Displayable):
         ):
             raise ValidationError("port_range", f"{self.protocol} rules need a port range")
 
+    def _display_row(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "port_range": ports_text(self.port_range),
+            "source_network": self.source_network,
+            "description": self.description,
+        }
+
     def _display_label(self) -> str:
-        ports = self.port_range
-        where = (
-            ""
-            if ports is None
-            else f" {ports[0]}"
-            if ports[0] == ports[1]
-            else f" {ports[0]}-{ports[1]}"
-        )
+        ports = ports_text(self.port_range)
+        where = "" if ports is None else f" {ports}"
         about = f" ({self.description})" if self.description else ""
         return f"{self.protocol}{where} from {self.source_network}{about}"
 
@@ -130,6 +132,14 @@ class FirewallRule(Displayable):
         """
         body: dict[str, Any] = to_api(self)
         return body
+
+
+def ports_text(ports: tuple[int, int] | None) -> str | None:
+    """A port range as people write it: ``22`` for one port, ``8000-8100`` for several."""
+    if ports is None:
+        return None
+    first, last = ports
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def rules_to_api(argument: str, rules: Any) -> list[dict[str, Any]]:

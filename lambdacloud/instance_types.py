@@ -71,8 +71,36 @@ class InstanceType(Displayable):
 
     @property
     def price_per_hour(self) -> Decimal:
-        """The price in US dollars per hour, exactly (``Decimal("1.29")``)."""
+        """The price in US dollars per hour, exactly (``Decimal("1.29")``).
+
+        A ``Decimal`` does not multiply with a ``float`` (``TypeError``): multiply it by an
+        ``int`` or a ``Decimal``, or use ``price_per_hour_float`` with floats.
+        """
         return Decimal(self.price_cents_per_hour).scaleb(-2)
+
+    @property
+    def price_per_hour_float(self) -> float:
+        """The price in US dollars per hour as a ``float`` (``1.29``), for arithmetic with
+        floats (``price_per_hour_float * 2.5``) and for pandas; ``price_per_hour`` is exact."""
+        return self.price_cents_per_hour / 100
+
+    def to_dict(self) -> dict[str, Any]:
+        """This type's fields as plain Python values, with its price in dollars.
+
+        As ``Displayable.to_dict()``, plus ``price_per_hour``: US dollars per hour as a
+        ``float`` (pandas and JSON take it as it is), placed after ``price_cents_per_hour``,
+        the exact integer.
+
+        Returns:
+            ``{field name: value}``.
+
+        API: none.
+        """
+        exported = super().to_dict()
+        keys = list(exported)
+        keys.insert(keys.index("price_cents_per_hour") + 1, "price_per_hour")
+        exported["price_per_hour"] = self.price_per_hour_float
+        return {key: exported[key] for key in keys}
 
     _display_covers = frozenset({"specs", "price_cents_per_hour"})
 

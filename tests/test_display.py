@@ -8,6 +8,8 @@ import operator
 import pickle
 import re
 from collections.abc import Iterator
+from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,17 @@ def assert_safe_html(markup: str) -> None:
         assert secret not in markup
 
 
+#: A status as shown: its badge's tone, the glyph written before it, and the status itself.
+STATUS = re.compile(
+    r'<span class="lc-badge lc-(\w+)" style="white-space:nowrap">'
+    r'<span class="lc-glyph" style="color:#[0-9a-f]{6}">(.)</span> ([^<]*)</span>'
+)
+
+
+def statuses(markup: str) -> list[tuple[str, str, str]]:
+    return STATUS.findall(markup)
+
+
 def test_every_displayable_class_has_a_sample() -> None:
     assert displayable_public_classes() - {"WaitProgress", "InstanceActions"} <= (
         set(SAMPLES)
@@ -166,8 +179,8 @@ def test_each_object_renders_as_a_safe_card_and_as_text(name: str) -> None:
     obj = SAMPLES[name]
     markup = obj._repr_html_()
     assert_safe_html(markup)
-    assert "<table>" in markup
-    assert "<caption>" in markup
+    assert '<table class="lc-card">' in markup
+    assert '<caption style="text-align:left">' in markup
     text = pretty(obj)
     assert text.splitlines()[0].startswith(_display.cells.words(type(obj).__name__))
     for secret in SECRETS:
@@ -202,15 +215,15 @@ def test_an_instance_shows_what_matters_with_its_status_as_a_badge() -> None:
     instance = hostile_instance()
     row = ResourceList([instance])._repr_html_()
     for column in ("id", "name", "status", "type", "region", "ip", "price / hour"):
-        assert f"<th>{column}</th>" in row
-    assert '<span class="lc-badge lc-good">active</span>' in row
+        assert re.search(f'<th class="lc-(text|num) lc-token" [^>]*scope="col">{column}</th>', row)
+    assert ("good", "●", "active") in statuses(row)
     assert "$0.75" in row
     assert instance.ip
     assert instance.ip in row
     booting = ResourceList([hostile_instance(status="booting")])._repr_html_()
-    assert '<span class="lc-badge lc-busy">booting</span>' in booting
+    assert statuses(booting) == [("busy", "◐", "booting")]
     unknown = ResourceList([hostile_instance(status="hibernating")])._repr_html_()
-    assert '<span class="lc-badge lc-off">hibernating</span>' in unknown
+    assert statuses(unknown) == [("off", "○", "hibernating")]
 
 
 def test_the_jupyter_token_is_masked_and_the_url_shown_without_it() -> None:
@@ -413,7 +426,7 @@ class TestProgress:
         assert repr(last).startswith("Done waiting for active: trainer")
         assert repr(updated[0]).startswith("Waiting for active: trainer")
         markup = last._repr_html_()
-        assert '<span class="lc-badge lc-good">active</span>' in markup
+        assert statuses(markup) == [("good", "●", "active")]
         assert "20 s" in markup
         assert "trainer" in markup
 
@@ -697,8 +710,8 @@ def test_to_dicts_edge_cases() -> None:
 
 
 def test_one_item_is_counted_in_the_singular() -> None:
-    assert "<caption>1 instance</caption>" in ResourceList([hostile_instance()])._repr_html_()
-    assert "<caption>2 SSH keys</caption>" in (ResourceList([SAMPLES["SSHKey"]] * 2)._repr_html_())
+    assert ">1 instance</caption>" in ResourceList([hostile_instance()])._repr_html_()
+    assert ">2 SSH keys</caption>" in (ResourceList([SAMPLES["SSHKey"]] * 2)._repr_html_())
 
 
 def test_a_status_badge_is_themed_through_css_variables() -> None:
@@ -714,3 +727,195 @@ def test_an_unusable_ip_never_reaches_the_command() -> None:
     assert hostile_instance(ip="2001:db8::1").ssh_command() == "ssh ubuntu@2001:db8::1"
     path = Path("/keys/my key")
     assert hostile_instance().ssh_command(identity_file=path).startswith("ssh -i '/keys/my key' ")
+
+
+class Cells(HTMLParser):
+    """What a browser shows of a display with no stylesheet at all: the rows of its tables,
+    each cell as its text, with the ``style`` attributes met along the way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.styles: list[tuple[str, str]] = []
+        self.header_cells = 0
+        self._cell: list[str] | None = None
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        found = dict(attributes)
+        if found.get("style"):
+            self.styles.append((tag, str(found["style"])))
+        if tag == "style":
+            self._in_style = True
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+            self.header_cells += tag == "th"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._in_style:
+            self._cell.append(data)
+
+
+def without_stylesheet(markup: str) -> Cells:
+    """The markup as an untrusted notebook shows it: Jupyter drops every ``<style>``."""
+    stripped = re.sub(r"<style>.*?</style>", "", markup, flags=re.DOTALL)
+    assert "<style" not in stripped
+    cells = Cells()
+    cells.feed(stripped)
+    return cells
+
+
+def booting_and_active() -> ResourceList[Instance]:
+    return ResourceList(
+        [
+            hostile_instance(id="a" * 32, name="trainer-0", status="active"),
+            hostile_instance(id="b" * 32, name="trainer-1", status="booting", ip=None),
+        ],
+        Instance,
+    )
+
+
+def test_a_table_reads_without_its_stylesheet() -> None:
+    # An untrusted notebook (reopened from disk) drops <style>: what is left is a real table
+    # with header cells, each status written out after a glyph, numbers in cells of their own.
+    shown = without_stylesheet(booting_and_active()._repr_html_())
+    assert shown.rows == [
+        ["id", "name", "status", "type", "region", "ip", "price / hour"],
+        ["a" * 32, "trainer-0", "● active", "gpu_1x_a10", "us-east-1", "198.51.100.2", "$0.75"],
+        ["b" * 32, "trainer-1", "◐ booting", "gpu_1x_a10", "us-east-1", "—", "$0.75"],
+    ]
+    assert shown.header_cells == 7
+    card = without_stylesheet(SAMPLES["FirewallRule"]._repr_html_())
+    assert card.rows[:2] == [["protocol", "tcp"], ["port range", "22"]]
+    assert card.header_cells == len(card.rows)
+
+
+def test_text_aligns_left_numbers_right_and_tokens_never_wrap() -> None:
+    types = ResourceList([SAMPLES["InstanceType"]] * 2, InstanceType)
+    markup = types._repr_html_()
+    cells = re.findall(r'<(t[hd]) class="([^"]*)" style="([^"]*)"[^>]*>(.*?)</t[hd]>', markup)
+    by_text = {text: (classes, style) for _, classes, style, text in cells}
+    for numeric in (
+        "GPUs",
+        "vCPUs",
+        "memory",
+        "price / hour",
+        "$0.75",
+        "200 GiB",
+        "1400 GiB",
+        "30",
+    ):
+        assert by_text[numeric] == ("lc-num lc-token", "text-align:right;white-space:nowrap")
+    for text in ("name", "gpu_1x_a10", "GPU", "A10 (24 GB PCIe)", "us-east-1"):
+        assert by_text[text] == ("lc-text lc-token", "text-align:left;white-space:nowrap")
+    # Every cell of a table carries its layout inline: the stylesheet may be gone.
+    assert len(cells) == len(re.findall(r"<t[hd][ >]", markup))
+    assert all("white-space:nowrap" in style for _, _, style, _ in cells)
+
+
+def test_a_column_is_numeric_only_when_all_its_values_are_numbers() -> None:
+    rows = [{"a": 1, "b": "x", "c": None}, {"a": None, "b": 2, "c": None}]
+    markup = _display.tables.table_html("2 rows", ["a", "b", "c"], rows)
+    heads = dict(
+        (text, style)
+        for style, text in re.findall(r'<th [^>]*style="([^"]*)"[^>]*>(\w)</th>', markup)
+    )
+    assert heads == {
+        "a": "text-align:right;white-space:nowrap",
+        "b": "text-align:left;white-space:nowrap",
+        "c": "text-align:left;white-space:nowrap",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        (1, True),
+        (1.5, True),
+        (Decimal("1.29"), True),
+        ("$1.29", True),
+        ("$14,320.00", True),
+        ("24 GiB", True),
+        ("95 s", True),
+        (True, False),
+        ("198.51.100.2", False),
+        ("gpu_1x_a10", False),
+        ("2025-06-01 10:20:30 UTC", False),
+        ("1x A10", False),
+        (None, False),
+    ],
+)
+def test_what_counts_as_a_number(value: Any, number: bool) -> None:
+    assert _display.cells.is_number(value) is number
+
+
+def test_cards_wrap_long_text_but_never_inside_a_token() -> None:
+    card = hostile_instance(name="trainer")._repr_html_()
+    assert re.search(
+        r'<td class="lc-text lc-token" style="text-align:left;white-space:nowrap">'
+        r"[0-9a-f]{32}</td>",
+        card,
+    )
+    assert '<td class="lc-text" style="text-align:left">rebuild, restart, cold' in card
+    assert re.search(r'<th class="lc-text lc-token" [^>]*scope="row">id</th>', card)
+
+
+def test_wide_tables_scroll_instead_of_wrapping() -> None:
+    markup = booting_and_active()._repr_html_()
+    assert markup.startswith('<div class="lambdacloud-display"><style>')
+    assert '<div class="lc-scroll" style="overflow-x:auto"><table class="lc-list">' in markup
+
+
+#: What Jupyter's sanitizer keeps of an inline style in an untrusted notebook (JupyterLab's
+#: allowlist, which accepts these values; classic Notebook keeps them too).
+SURVIVING_STYLES = {
+    "text-align": re.compile(r"left|right"),
+    "white-space": re.compile(r"nowrap"),
+    "overflow-x": re.compile(r"auto"),
+    "color": re.compile(r"#[0-9a-f]{6}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_inline_layout_uses_only_styles_a_sanitizer_keeps(name: str) -> None:
+    obj = SAMPLES[name]
+    for markup in (obj._repr_html_(), ResourceList([obj, obj])._repr_html_()):
+        for _, style in without_stylesheet(markup).styles:
+            for declaration in style.split(";"):
+                prop, _, value = declaration.partition(":")
+                assert SURVIVING_STYLES[prop].fullmatch(value), declaration
+
+
+def specificity(selector: str) -> tuple[int, int, int]:
+    """CSS specificity of the simple selectors style.css uses (ids, classes, elements)."""
+    ids = selector.count("#")
+    classes = len(re.findall(r"\.[\w-]+", selector))  # :not(.x) counts as its .x
+    elements = len(re.findall(r"(?:^|[\s>+~])([a-z]+)\b", selector))
+    return ids, classes, elements
+
+
+def test_our_alignment_outweighs_jupyterlabs_table_rule() -> None:
+    # JupyterLab right-aligns every cell with this rule; ours must win where <style> is kept.
+    theirs = specificity(":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td")
+    assert theirs == (0, 2, 1)
+    css = re.sub(r"/\*.*?\*/", "", _display.STYLE, flags=re.DOTALL)
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", css.removeprefix("<style>"))
+    aligning = [
+        selector.strip()
+        for selectors, body in rules
+        if "text-align" in body or "white-space" in body
+        for selector in selectors.split(",")
+        if re.search(r"\b(td|th)\b|\.lc-(num|text|token)", selector)
+    ]
+    assert aligning
+    for selector in aligning:
+        assert specificity(selector) > theirs, selector

@@ -143,3 +143,31 @@ def run_example_tests(namespace: dict[str, Any]) -> None:
         assert wanted <= {"fake_lambda_cloud"}, f"{name} needs fixtures the docs test lacks"
         with FakeLambdaCloud(clock=FakeClock()) as fake:
             function(**dict.fromkeys(wanted, fake))
+
+
+def section_blocks(page: Path, heading: str) -> list[Block]:
+    """The Python blocks under one ``## heading`` of a page, in order."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    first, last = (text.count("\n", 0, at) + 1 for at in (start, end if end > 0 else len(text)))
+    return [block for block in blocks(page) if first < block.line < last]
+
+
+def test_the_readme_quickstart_works_on_an_empty_account(
+    cloud: FakeLambdaCloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A new account has no SSH key: the quickstart makes one rather than fail on [0].
+    monkeypatch.chdir(tmp_path)
+    quickstart = section_blocks(ROOT / "README.md", "Quickstart")[0]
+    assert quickstart.skip is None
+    exec(compile(quickstart.source, f"README.md:{quickstart.line}", "exec"), {})
+    with lambdacloud.Client() as client:
+        (key,) = client.ssh_keys.list()
+        (instance,) = client.instances.list()
+    assert key.name == "lambdacloud-quickstart"
+    saved = tmp_path / "lambdacloud-quickstart.pem"
+    assert "PRIVATE KEY" in saved.read_text()
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert instance.status in ("terminating", "terminated")
+    assert cloud.count("POST", "/instance-operations/launch") == 1

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -29,6 +31,8 @@ from lambdacloud import (
     RateLimitError,
     ServerError,
     TicketCreationFailedError,
+    ValidationError,
+    errors,
 )
 from lambdacloud.errors import error_class
 
@@ -237,3 +241,106 @@ def test_timeouts_are_distinguishable_from_other_connection_errors() -> None:
 
 def test_error_class_without_code_or_status_is_the_base() -> None:
     assert error_class(None, None) is LambdaCloudError
+
+
+class TestShortInIPython:
+    """IPython shows a library error in a few lines (it calls ``_render_traceback_``)."""
+
+    def test_an_api_error_shows_message_code_suggestion_and_request_id(
+        self, no_retry_client: Client, mocked: responses.RequestsMock
+    ) -> None:
+        mocked.get(
+            f"{API}/instances/missing",
+            status=404,
+            json={
+                "error": {
+                    "code": "global/object-does-not-exist",
+                    "message": "Instance missing does not exist.",
+                    "suggestion": "Check the ID and try again.",
+                    "request_id": "req_7f3a",
+                }
+            },
+        )
+        with pytest.raises(NotFoundError) as raised:
+            no_retry_client.instances.get("missing")
+        assert raised.value.__traceback__ is not None  # a deep one: session, retries, decoding
+        assert raised.value._render_traceback_() == [
+            "NotFoundError: Instance missing does not exist.",
+            "  code:        global/object-does-not-exist",
+            "  HTTP status: 404",
+            "  suggestion:  Check the ID and try again.",
+            "  request id:  req_7f3a",
+            "  Full traceback: %tb Plain, or %tb Verbose with the variables",
+        ]
+
+    def test_notes_and_the_cause_are_kept(self) -> None:
+        try:
+            try:
+                raise TimeoutError("gave up after 900 s")
+            except TimeoutError as timeout:
+                error = LambdaCloudError("The instance did not become active.")
+                error.add_note("Instance 0920582c is still running: terminate it by hand.")
+                raise error from timeout
+        except LambdaCloudError as caught:
+            lines = caught._render_traceback_()
+        assert lines == [
+            "LambdaCloudError: The instance did not become active.",
+            "  note:        Instance 0920582c is still running: terminate it by hand.",
+            "  caused by:   TimeoutError: gave up after 900 s",
+            "  Full traceback: %tb Plain, or %tb Verbose with the variables",
+        ]
+
+    def test_a_validation_error_is_one_line_and_the_hint(self) -> None:
+        lines = ValidationError("region", "expected a region name")._render_traceback_()
+        assert lines[0] == "ValidationError: region: expected a region name"
+        assert len(lines) == 2
+
+    @pytest.mark.parametrize(("mode", "full"), [("Context", False), ("Plain", True)])
+    def test_ipythons_plain_or_verbose_mode_shows_everything(
+        self, monkeypatch: pytest.MonkeyPatch, mode: str, full: bool
+    ) -> None:
+        seen: list[Any] = []
+
+        class Formatter:
+            def __init__(self) -> None:
+                self.mode = mode
+
+            def structured_traceback(self, *args: Any) -> list[str]:
+                seen.append(args)
+                return ["Traceback (most recent call last):", "..."]
+
+        class Shell:
+            InteractiveTB = Formatter()
+
+        monkeypatch.setattr(errors, "_ipython_shell", Shell)
+        error = ServerError("boom", status_code=500)
+        lines = error._render_traceback_()
+        assert (lines[0] == "Traceback (most recent call last):") is full
+        assert seen == ([(ServerError, error, None)] if full else [])
+
+    def test_in_a_real_ipython_shell(self) -> None:
+        # IPython itself, in its own process: the short form, then %tb Plain for everything.
+        script = """
+from IPython.core.interactiveshell import InteractiveShell
+from lambdacloud.testing import FakeLambdaCloud
+shell = InteractiveShell.instance(colors="nocolor")
+with FakeLambdaCloud(rate_limits=False) as cloud:
+    shell.user_ns["client"] = cloud.client()
+    shell.run_cell('client.instances.get("0123456789abcdef0123456789abcdef")')
+    print("=== %tb Plain")
+    shell.run_cell("%tb Plain")
+"""
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        short, _, full = result.stdout.partition("=== %tb Plain\n")
+        assert short.splitlines() == [
+            "NotFoundError: Instance 0123456789abcdef0123456789abcdef does not exist.",
+            "  code:        global/object-does-not-exist",
+            "  HTTP status: 404",
+            "  suggestion:  Check the ID or name and try again.",
+            "  Full traceback: %tb Plain, or %tb Verbose with the variables",
+        ]
+        assert full.startswith("Traceback (most recent call last):")
+        assert "lambdacloud/_http/decoding.py" in full
+        assert len(full.splitlines()) > 20

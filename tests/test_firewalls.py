@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 import responses
+from IPython.lib.pretty import pretty
 from responses import matchers
 
 from lambdacloud import (
@@ -11,6 +12,7 @@ from lambdacloud import (
     FirewallRule,
     MalformedResponseError,
     NetworkProtocol,
+    ResourceList,
     ValidationError,
 )
 from lambdacloud._converter import make_converter, structure
@@ -382,3 +384,27 @@ class TestAllow:
 
     def test_docstring_warns_about_us_south_1(self) -> None:
         assert "us-south-1" in (Client(api_key="k").firewall_rules.allow.__doc__ or "")
+
+
+def test_port_ranges_display_as_people_write_them() -> None:
+    rules = ResourceList(
+        [
+            FirewallRule("tcp", 22, description="SSH"),
+            FirewallRule("tcp", (8000, 8100)),
+            FirewallRule("icmp"),
+        ],
+        FirewallRule,
+    )
+    text = pretty(rules).splitlines()
+    assert text[1].split()[:2] == ["tcp", "22"]
+    assert text[2].split()[:2] == ["tcp", "8000-8100"]
+    assert text[3].split()[:2] == ["icmp", "—"]
+    markup = rules._repr_html_()
+    assert "22, 22" not in markup
+    assert ">22</td>" in markup
+    assert ">8000-8100</td>" in markup
+    card = rules[0]._repr_html_()
+    assert ">22</td>" in card
+    assert "22, 22" not in pretty(rules[0])
+    assert rules[1]._display_label() == "tcp 8000-8100 from 0.0.0.0/0"
+    assert rules[0].to_dict()["port_range"] == [22, 22]  # plain data keeps the API's shape

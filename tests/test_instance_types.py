@@ -5,9 +5,18 @@ from decimal import Decimal
 import pytest
 import responses
 
-from lambdacloud import Architecture, Client, InstanceTypeSpecs, NotFoundError, Region
+from lambdacloud import (
+    Architecture,
+    Client,
+    InstanceTypeSpecs,
+    NotFoundError,
+    Region,
+    ResourceList,
+)
 
-from .conftest import API, load
+from .conftest import API, instance_data, load
+
+INSTANCE_ID = "0920582c7ff041399e34823a0be62549"
 
 
 def test_list_flattens_the_map_keeping_capacity(
@@ -72,3 +81,27 @@ def test_older_documents_without_architecture_or_descriptions(
     assert gh200.architecture is None
     assert gh200.description is None
     assert gh200.regions_with_capacity == (Region("us-west-1"),)
+
+
+def test_float_prices_for_float_arithmetic_and_dollars_in_to_dict(
+    client: Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{API}/instance-types", json=load("instance_types"))
+    mocked.get(f"{API}/instances/{INSTANCE_ID}", json={"data": instance_data(id=INSTANCE_ID)})
+    _, a10, _ = client.instance_types.list()
+    hours = 2.5
+    with pytest.raises(TypeError):
+        a10.price_per_hour * hours  # type: ignore[operator]  # why the float exists
+    assert a10.price_per_hour_float == 0.75
+    assert isinstance(a10.price_per_hour_float, float)
+    assert a10.price_per_hour_float * hours == 1.875
+    assert a10.price_per_hour * 3 == Decimal("2.25")  # still exact with ints and Decimals
+    exported = a10.to_dict()
+    assert exported["price_per_hour"] == 0.75
+    assert list(exported)[2:5] == ["gpu_description", "price_cents_per_hour", "price_per_hour"]
+    assert ResourceList([a10]).to_dicts()[0]["price_per_hour"] == 0.75
+    instance = client.instances.get(INSTANCE_ID)
+    assert instance.price_per_hour_float == instance.instance_type.price_per_hour_float
+    assert isinstance(instance.price_per_hour_float, float)
+    (row,) = ResourceList([instance]).to_dicts()
+    assert row["instance_type.price_per_hour"] == float(instance.price_per_hour)

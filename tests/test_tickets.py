@@ -48,8 +48,11 @@ class TestTickets:
             match=[matchers.query_param_matcher({"page_token": "page-2"})],
         )
         tickets = client.tickets.list()
-        assert len(mocked.calls) == 0
+        assert len(mocked.calls) == 1  # the first page, at the call
+        assert [t.subject for t in tickets.first_page] == ["Instance unreachable over SSH"]
+        assert tickets.more is True
         open_ticket, solved = list(tickets)
+        assert len(mocked.calls) == 2
         assert isinstance(open_ticket, Ticket)
         assert open_ticket.status is TicketStatus.OPEN
         assert open_ticket.comments[1].author == "support"

@@ -1,7 +1,14 @@
 """How one value looks in a table cell or a card: as text, or as escaped HTML.
 
-Labels for the library's objects, words for booleans, ``—`` for nothing, a coloured badge
-for a status; control characters never reach a terminal, and every value is escaped.
+Labels for the library's objects, words for booleans, ``—`` for nothing, a badge for a
+status; control characters never reach a terminal, and every value is escaped.
+
+The markup reads on its own. Jupyter drops ``<style>`` from an untrusted notebook (one
+reopened from disk) but keeps inline ``style`` attributes of a few plain properties, so
+layout travels inline: text cells align left and numbers right (JupyterLab's own stylesheet
+right-aligns every cell, with a selector stronger than ours), cells never break inside a
+token, and wide tables scroll. A status is always written out, after a glyph that carries
+its tone in shape and colour (``● active``); the stylesheet only adds the theme.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +37,22 @@ _TONES = {
     "busy": {"booting", "terminating", "pending", "open", "on_hold"},
     "bad": {"unhealthy", "preempted", "failed", "failure", "deactivated"},
 }
+
+#: A status's glyph and its colour, by tone: the shape tells the tone without colour, and
+#: the colour (plain hex, which sanitizers keep) reads on light and dark themes alike.
+_GLYPHS = {
+    "good": ("●", "#2ea043"),
+    "busy": ("◐", "#d29922"),
+    "bad": ("✖", "#e5534b"),
+    "off": ("○", "#8b949e"),
+}
+
+#: Text that is a number for alignment: ``$1.29``, ``-3``, ``1,024``, ``24 GiB``, ``95 s``.
+_NUMBER = re.compile(r"[-+]?\$?\d[\d,]*(\.\d+)?( ?(GiB|MiB|TiB|KiB|GB|MB|TB|%|s|ms))?")
+
+#: Inline layout (see the module's docstring): alignment, and no break inside a token.
+_ALIGN = {False: "text-align:left", True: "text-align:right"}
+NOWRAP = "white-space:nowrap"
 
 #: The stylesheet of every display, scoped to our own class (``style.css`` beside this file).
 STYLE = f"<style>\n{Path(__file__).with_name('style.css').read_text(encoding='utf-8')}</style>"
@@ -104,8 +128,49 @@ def text_of(value: Any, limit: int | None = None) -> str:
 def cell_html(value: Any, limit: int) -> str:
     """A value as escaped HTML: a badge for statuses, text for everything else."""
     if isinstance(value, Badge):
-        return f'<span class="lc-badge lc-{value.tone}">{escape(value.text)}</span>'
+        glyph, colour = _GLYPHS.get(value.tone, _GLYPHS["off"])
+        return (
+            f'<span class="lc-badge lc-{value.tone}" style="{NOWRAP}">'
+            f'<span class="lc-glyph" style="color:{colour}">{glyph}</span> '
+            f"{escape(value.text)}</span>"
+        )
     return escape(text_of(value, limit))
+
+
+def is_number(value: Any) -> bool:
+    """Whether a value aligns as a number: an int, float or Decimal, or text like ``$1.29``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, Decimal)):
+        return True
+    return isinstance(value, str) and _NUMBER.fullmatch(value) is not None
+
+
+def cell(
+    tag: str,
+    inner: str,
+    *,
+    number: bool = False,
+    wrap: bool = False,
+    kind: str = "",
+    **attributes: str,
+) -> str:
+    """One ``<td>`` or ``<th>`` around escaped ``inner``, with its layout inline.
+
+    Args:
+        tag: ``td`` or ``th``.
+        inner: The cell's content, already escaped.
+        number: Right-aligned (class ``lc-num``), else left-aligned (``lc-text``).
+        wrap: May wrap between words; by default the cell never wraps (class ``lc-token``).
+        kind: One more class, such as ``lc-more``.
+        attributes: Further attributes, such as ``scope`` or ``colspan`` (values escaped).
+    """
+    classes = " ".join(
+        filter(None, [kind, "lc-num" if number else "lc-text", "" if wrap else "lc-token"])
+    )
+    style = _ALIGN[number] + ("" if wrap else f";{NOWRAP}")
+    extra = "".join(f' {name}="{escape(value)}"' for name, value in attributes.items())
+    return f'<{tag} class="{classes}" style="{style}"{extra}>{inner}</{tag}>'
 
 
 def escape(text: str) -> str:
@@ -113,8 +178,11 @@ def escape(text: str) -> str:
 
 
 def frame(inner: str) -> str:
-    """Display markup in our scoped container, with the stylesheet."""
-    return f'<div class="lambdacloud-display">{STYLE}{inner}</div>'
+    """Display markup in our scoped container, with the stylesheet; wide content scrolls."""
+    return (
+        f'<div class="lambdacloud-display">{STYLE}'
+        f'<div class="lc-scroll" style="overflow-x:auto">{inner}</div></div>'
+    )
 
 
 def words(name: str) -> str:

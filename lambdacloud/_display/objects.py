@@ -6,8 +6,10 @@ Every model mixes in ``Displayable``: ``_repr_html_`` (a card for one object),
 
 The rules: every value is escaped; no JavaScript and no external assets, only our scoped
 stylesheet (``style.css``), coloured through CSS variables (JupyterLab's where they exist)
-so dark themes work; never a secret (the policy is ``lambdacloud._secrets``); and nothing
-here touches the network — it renders what the object holds.
+so dark themes work; markup that reads without that stylesheet (an untrusted notebook drops
+it): real tables with header cells, layout inline (see ``cells``); never a secret (the
+policy is ``lambdacloud._secrets``); and nothing here touches the network — it renders
+what the object holds.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import attrs
 
 from lambdacloud import _secrets
 from lambdacloud._display.cells import (
-    MAX_CELL,
     MAX_DETAIL,
     Badge,
     badge,
+    cell,
     cell_html,
     escape,
     frame,
@@ -32,6 +34,7 @@ from lambdacloud._display.cells import (
     text_of,
     words,
 )
+from lambdacloud._display.tables import caption, table_html, text_card, text_table
 
 T = TypeVar("T")
 
@@ -95,11 +98,14 @@ class Displayable:
     def _repr_html_(self) -> str:
         title, details = self._safe_card()
         rows = "".join(
-            f"<tr><th>{escape(header(key))}</th><td>{cell_html(value, MAX_DETAIL)}</td></tr>"
+            "<tr>"
+            + cell("th", escape(header(key)), scope="row")
+            + cell("td", cell_html(value, MAX_DETAIL), wrap=" " in text_of(value, MAX_DETAIL))
+            + "</tr>"
             for key, value in details.items()
         )
         return frame(
-            f"<table><caption>{escape(text_of(title))}</caption><tbody>{rows}</tbody></table>"
+            f'<table class="lc-card">{caption(text_of(title))}<tbody>{rows}</tbody></table>'
         )
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -212,63 +218,37 @@ class ResourceList(list[T]):
         summarize = getattr(self._kind, "_display_summary", None)
         return f" · {summarize(self)}" if summarize is not None and self else ""
 
-    def _more(self) -> str:
+    def _more(self) -> str | None:
+        """What the table leaves out, if anything."""
+        if len(self) <= MAX_ROWS:
+            return None
         return f"… {len(self) - MAX_ROWS} more ({self._count()} in all)"
 
     def _repr_html_(self) -> str:
+        return self._html(self._count() + self._summary(), self._more(), f"No {self._noun()}.")
+
+    def _html(self, title: str, more: str | None, empty: str) -> str:
+        """The table under ``title``, with ``more`` as its last row; ``empty`` if no item."""
         if not self:
-            return frame(f'<p class="lc-empty">No {escape(self._noun())}.</p>')
+            return frame(f'<p class="lc-empty">{escape(empty)}</p>')
         columns, rows = self._table()
-        head = "".join(f"<th>{escape(header(column))}</th>" for column in columns)
-        body = "".join(
-            "<tr>"
-            + "".join(f"<td>{cell_html(row.get(column), MAX_CELL)}</td>" for column in columns)
-            + "</tr>"
-            for row in rows
-        )
-        if len(self) > MAX_ROWS:
-            more = escape(self._more())
-            body += f'<tr><td class="lc-more" colspan="{len(columns)}">{more}</td></tr>'
-        caption = self._count() + self._summary()
-        return frame(
-            f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>"
-        )
+        return frame(table_html(title, columns, rows, more))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         if cycle:
             printer.text("[...]")
-        elif not self:
-            printer.text(f"[] (no {self._noun()})")
         else:
-            columns, rows = self._table()
-            text = text_table(columns, rows)
-            if len(self) > MAX_ROWS:
-                text += "\n" + self._more()
-            if self._summary():
-                text += "\n" + self._count() + self._summary()
-            printer.text(text)
+            printer.text(self._text(self._more(), f"[] (no {self._noun()})"))
 
-
-def text_card(title: str, details: Mapping[str, Any]) -> str:
-    """An object as lines of ``header  value`` under its title."""
-    width = max((len(header(key)) for key in details), default=0)
-    lines = [text_of(title)] + [
-        f"  {header(key):<{width}}  {text_of(value, MAX_DETAIL)}" for key, value in details.items()
-    ]
-    return "\n".join(lines)
-
-
-def text_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """Rows as an aligned text table."""
-    cells = [[text_of(row.get(column), MAX_CELL) for column in columns] for row in rows]
-    heads = [header(column) for column in columns]
-    widths = [max(len(line[i]) for line in [heads, *cells]) for i in range(len(columns))]
-    lines = [
-        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
-        for line in [heads, *cells]
-    ]
-    return "\n".join(lines)
+    def _text(self, more: str | None, empty: str) -> str:
+        """The table as aligned text, with ``more`` as its last line; ``empty`` if no item."""
+        if not self:
+            return empty
+        text = text_table(*self._table())
+        if more is not None:
+            text += f"\n{more}"
+        summary = self._summary()
+        return f"{text}\n{self._count()}{summary}" if summary else text
 
 
 def plain(value: Any) -> Any:

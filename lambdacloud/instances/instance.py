@@ -182,6 +182,11 @@ class Instance(Resource["InstanceOperations"]):
         return self.instance_type.price_per_hour
 
     @property
+    def price_per_hour_float(self) -> float:
+        """What the instance costs, in US dollars per hour, as a ``float`` (for float math)."""
+        return self.instance_type.price_per_hour_float
+
+    @property
     def launched_at(self) -> datetime | None:
         """When the library launched it (UTC, to the second), from its tags; ``None`` when it
         was not launched by this library."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -11,7 +11,7 @@ import attrs
 
 from lambdacloud._api import Api
 from lambdacloud._display import ResourceList, badge
-from lambdacloud._resource import Manager, Resource, id_of, paginate, path_segment
+from lambdacloud._resource import Manager, Paged, Resource, id_of, path_segment
 from lambdacloud._validation import check_text
 from lambdacloud.errors import ValidationError
 from lambdacloud.tickets.attachments import Attachment, AttachmentManager
@@ -159,8 +159,8 @@ class TicketManager(Manager):
         device_serial: str | Iterable[str] | None = None,
         order_by: str | None = None,
         direction: str | None = None,
-    ) -> Iterator[Ticket]:
-        """Iterate over tickets, fetching each page only when iteration reaches it.
+    ) -> Paged[Ticket]:
+        """List tickets: the first page now, each further page when iteration reaches it.
 
         Each filter takes one value or several (any of them matches).
 
@@ -174,12 +174,14 @@ class TicketManager(Manager):
             direction: ``asc`` or ``desc``.
 
         Returns:
-            An iterator over every matching ticket, following page tokens to the end.
+            An iterator over every matching ticket, following page tokens to the end, that
+            displays its first page in a notebook (a ``Paged``).
 
         Raises:
             ValidationError: A malformed filter; raised here, before any request.
             MalformedResponseError: During iteration, if a page token repeats.
-            LambdaCloudError: During iteration, if a request fails.
+            LambdaCloudError: The first page's request failed (here), or a later page's
+                (during iteration).
 
         API: ``GET /api/v1/tickets``, once per page.
         """
@@ -198,7 +200,7 @@ class TicketManager(Manager):
             result = self._structure(data, _TicketPage, "a page of tickets")
             return result.tickets, result.page_token
 
-        return paginate(page, "tickets")
+        return Paged(page, "tickets", Ticket)
 
     def get(self, ticket: Ticket | str) -> Ticket:
         """Read one ticket with its comments.

@@ -1,16 +1,20 @@
 """The contract tier's servers: Stoplight Prism, pinned, serving Lambda's own API documents.
 
 Prism is installed by ``tests/contract/install-prism`` (``.ci/run`` calls it; so does the
-first contract test on a machine that lacks it). Each server runs on 127.0.0.1 on a free
-port, in static mode (the document's examples) or dynamic mode (random schema-valid answers,
-with ``--seed`` for repeatable ones), and with ``--errors``: a request the document rejects
-gets an error answer and an ``sl-violations`` header.
+first contract test on a machine that lacks it). Where it cannot be installed (no Node.js),
+the tier is skipped with one line saying how to enable it, unless
+``LAMBDACLOUD_REQUIRE_CONTRACT=1`` (set by ``.ci/run``) makes that a failure. Each server runs
+on 127.0.0.1 on a free port, in static mode (the document's examples) or dynamic mode (random
+schema-valid answers, with ``--seed`` for repeatable ones), and with ``--errors``: a request
+the document rejects gets an error answer and an ``sl-violations`` header.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +35,9 @@ CONTRACT_KEY = "secret_contract-test-key"
 PRISM = HERE / "node_modules" / ".bin" / "prism"
 OPENAPI = HERE.parent / "openapi"
 STARTUP_SECONDS = 120.0
+#: Set to 1 to make a tier that cannot run a failure instead of a skip (CI sets it).
+REQUIRE = "LAMBDACLOUD_REQUIRE_CONTRACT"
+HOW_TO_ENABLE = "install Node.js 18+ with npm, then run tests/contract/install-prism"
 
 #: Seeds for the repeatable dynamic sweeps.
 SEEDS_1_10 = ("lambda", "cloud", "gpu", "h100", "a10")
@@ -171,11 +178,43 @@ class Servers:
             raise errors[0]
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, when required, fail) each test that needs Prism where it cannot run.
+
+    Raised here rather than in the fixture, so that pytest reports the whole tier as one
+    line (a skip inside a fixture is reported at each test's own location).
+    """
+    if "prism" not in getattr(item, "fixturenames", ()):
+        return
+    problem = prism_problem()
+    if problem is None:
+        return
+    if os.environ.get(REQUIRE, "") not in ("", "0"):
+        pytest.fail(f"The contract tier cannot run ({REQUIRE} is set): {problem}")
+    pytest.skip(f"contract tier skipped: {problem.splitlines()[0]}; to enable it, {HOW_TO_ENABLE}")
+
+
+@functools.cache
+def prism_problem() -> str | None:
+    """Install Prism if needed, once; ``None`` when it is ready, else what stands in the way."""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        return f"{' and '.join(missing)} not found on PATH"
+    result = subprocess.run(
+        [str(HERE / "install-prism")], capture_output=True, text=True, timeout=900, check=False
+    )
+    if result.returncode != 0:
+        output = (result.stdout[-2000:] + result.stderr[-2000:]).strip()
+        last = output.splitlines()[-1] if output else f"exit status {result.returncode}"
+        return f"tests/contract/install-prism failed: {last}\n{output}"
+    return None
+
+
 @pytest.fixture(scope="package")
 def prism() -> Iterator[Servers]:
     """The servers, for the contract tests only: they stop when the last one has run, so
     about a dozen node processes do not stay up through the rest of the suite."""
-    _install_prism()
+    assert prism_problem() is None, "pytest_runtest_setup skips the tier without Prism"
     servers = Servers()
     try:
         servers.wait_ready()
@@ -236,15 +275,3 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-def _install_prism() -> None:
-    result = subprocess.run(
-        [str(HERE / "install-prism")], capture_output=True, text=True, timeout=900, check=False
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            "Could not install Prism with tests/contract/install-prism (needs node and npm):\n"
-            + result.stdout[-2000:]
-            + result.stderr[-2000:]
-        )
