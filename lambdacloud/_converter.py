@@ -21,6 +21,7 @@ propagates as it is.
 
 from __future__ import annotations
 
+import logging
 import types
 from collections.abc import Callable
 from datetime import datetime
@@ -35,6 +36,7 @@ from lambdacloud._timestamps import parse_datetime
 from lambdacloud.errors import MalformedResponseError
 
 T = TypeVar("T")
+logger = logging.getLogger("lambdacloud")
 
 _SHAPE_KEY = "lambdacloud.api_shape"
 #: Tags: ``{"key": value}`` here, ``[{"key": ..., "value": ...}]`` in the API.
@@ -218,17 +220,19 @@ def _request_hook(cls: type[Any], converter: cattrs.Converter) -> Callable[[Any]
 
 
 def _tags_from_api(value: Any, _: Any) -> dict[str, str]:
+    """Tags as a dict. They are the user's notes, not the API's structure: one malformed
+    entry is left out (logged) rather than making the whole instance unreadable."""
     if value is None:
         return {}
     if not isinstance(value, list):
         raise ShapeError("tags: expected a list of {key, value}")
     tags = {}
     for entry in value:
-        if not isinstance(entry, dict):
-            raise ShapeError("tags: expected a list of {key, value}")
-        key, tag_value = entry.get("key"), entry.get("value")
+        key = entry.get("key") if isinstance(entry, dict) else None
+        tag_value = entry.get("value") if isinstance(entry, dict) else None
         if not isinstance(key, str) or not isinstance(tag_value, str):
-            raise ShapeError("tags: keys and values must be strings")
+            logger.info("Left out a malformed tag: expected {key, value} strings")
+            continue
         tags[key] = tag_value
     return tags
 

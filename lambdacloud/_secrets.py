@@ -12,6 +12,7 @@ appears in any spelling of a secret, so even a partial echo shows nothing usable
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from collections.abc import Iterable
@@ -81,9 +82,13 @@ def mask(text: str, secrets: Iterable[str]) -> str:
 
 
 def spellings(value: str) -> set[str]:
-    """The ways an echo may spell a secret: raw, whitespace-folded, JSON, HTML, URL."""
+    """The ways an echo may spell a secret: raw, whitespace-folded, JSON, HTML, URL, and
+    base64 (how ``user_data`` travels in some APIs)."""
+    encoded = value.encode()
     return {
         value,
+        base64.b64encode(encoded).decode(),
+        base64.urlsafe_b64encode(encoded).decode(),
         " ".join(value.split()),
         json.dumps(value)[1:-1],
         html.escape(value),

@@ -85,6 +85,12 @@ def test_null_is_an_empty_list_but_never_an_object(
         client.instances.get("i")
 
 
+def test_a_malformed_tag_is_left_out_not_the_instance() -> None:
+    tags = [{"key": "team", "value": "ml"}, {"key": "n", "value": 3}, "odd", {"value": "x"}]
+    instance = structure(make_converter(), instance_data(tags=tags), Instance, "an instance")
+    assert instance.tags == {"team": "ml"}
+
+
 def test_null_arrays_and_missing_optional_parts_of_an_instance_parse() -> None:
     data = instance_data(tags=None, file_system_names=None, firewall_rulesets=None)
     del data["actions"]["cold_reboot"]

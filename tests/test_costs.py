@@ -137,6 +137,16 @@ class TestLaunchTagsAndCost:
         assert cost is not None
         assert Decimal(0) <= cost < Decimal("0.01")
 
+    def test_cost_at_a_naive_time_is_refused_and_a_preempted_cost_is_unknown(
+        self, cloud: FakeLambdaCloud, client: Client
+    ) -> None:
+        instance = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
+        with pytest.raises(ValidationError, match="moment"):
+            instance.cost_at(datetime(2026, 1, 1))  # naive: the mistake under test
+        assert instance.cost_so_far is not None
+        cloud.preempt(instance.id)
+        assert instance.refresh().cost_so_far is None
+
     def test_an_instance_the_library_did_not_launch_has_no_cost_or_time(
         self, cloud: FakeLambdaCloud, client: Client
     ) -> None:
@@ -153,7 +163,7 @@ class TestLaunchTagsAndCost:
 
     def test_a_bad_max_runtime_is_refused(self, cloud: FakeLambdaCloud, client: Client) -> None:
         before = len(cloud.requests)
-        for bad in (0, -1, float("inf"), "1h"):
+        for bad in (0, -1, float("inf"), "1h", 1e300):
             with pytest.raises(ValidationError, match="max_runtime"):
                 client.instances.launch("gpu_1x_a10", ssh_key="me", max_runtime=bad)
         assert len(cloud.requests) == before

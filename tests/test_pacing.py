@@ -35,6 +35,25 @@ class TestPacer:
             pacer.wait()
         assert fake_time.sleeps == [1.0]
 
+    def test_a_slot_reserved_early_but_used_late_still_keeps_its_distance(
+        self, fake_time: FakeTime
+    ) -> None:
+        # Two threads' launches were given slots at 0 and 12; the first was held up by the
+        # request limit and left at 5: the second, whose slot came at 12, must wait until 17.
+        pacer = Pacer(12.0, 1, fake_time.clock, fake_time.sleep, what="test")
+        assert pacer.sent(5.0) is not None
+        assert pacer.sent(12.0) is None
+        assert pacer.earliest() == 17.0
+        assert pacer.sent(17.0) is not None
+
+    def test_a_refund_also_forgets_when_the_request_left(self, fake_time: FakeTime) -> None:
+        pacer = Pacer(12.0, 1, fake_time.clock, fake_time.sleep, what="test")
+        pacer.wait()
+        slot = pacer.sent(0.0)
+        assert slot is not None
+        pacer.refund(slot)  # it never reached the server
+        assert pacer.sent(0.5) is not None
+
     def test_a_slot_past_the_deadline_is_refused_and_not_reserved(
         self, fake_time: FakeTime
     ) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
+import urllib3
 
 from lambdacloud._http.retry import parse_retry_after
 from lambdacloud._secrets import mask
@@ -22,26 +23,49 @@ from lambdacloud.errors import (
 
 #: The largest answer the client reads; the API's are a few hundred kilobytes at most.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: The most read at once.
+CHUNK_SIZE = 64 * 1024
 #: The longest excerpt of a body or a failure shown in an error message.
 EXCERPT_LENGTH = 200
 
 _NOT_JSON = object()
 
 
-def read_capped(response: requests.Response) -> bytes | None:
+def read_capped(
+    response: requests.Response, *, expired: Callable[[], bool] | None = None
+) -> bytes | None:
     """The whole (decoded) body, or ``None`` past the size the client reads.
 
     A body cut short is not read to its end, so its connection is closed rather than reused.
+
+    Args:
+        response: A streamed response.
+        expired: Whether the caller's deadline has passed, asked after each piece that
+            arrives: a server that sends its answer a little at a time, each piece within
+            the read timeout, cannot hold the call past it.
+
+    Raises:
+        requests.exceptions.ReadTimeout: ``expired`` said so before the body was complete.
     """
     if declared_length(response.headers.get("Content-Length")) > MAX_RESPONSE_BYTES:
         return None  # said so up front: not worth reading
+    raw = response.raw
+    if isinstance(raw, urllib3.HTTPResponse) and hasattr(raw, "read1"):
+        # What has arrived, decoded (urllib3 2): each piece as it comes.
+        pieces: Iterator[bytes] = iter(lambda: raw.read1(CHUNK_SIZE, decode_content=True), b"")
+    else:
+        pieces = response.iter_content(chunk_size=CHUNK_SIZE)
     chunks = []
     size = 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
+    for chunk in pieces:
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             return None
         chunks.append(chunk)
+        if expired is not None and expired():
+            raise requests.exceptions.ReadTimeout(
+                "the answer was still arriving when the call's deadline passed"
+            )
     return b"".join(chunks)
 
 

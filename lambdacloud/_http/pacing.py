@@ -50,6 +50,9 @@ class Pacer:
         self._lock = threading.Lock()
         #: When the next slot is due, were the pacer never idle (its theoretical arrival time).
         self._due: float | None = None
+        #: When the last request counted here actually left, and the one before it.
+        self._last_sent: float | None = None
+        self._sent_before: float | None = None
 
     def wait(self, deadline: float | None = None) -> float | None:
         """Reserve the next slot and sleep until it comes.
@@ -74,16 +77,31 @@ class Pacer:
             self._sleep(at - now)
         return reservation
 
-    def sent(self, at: float) -> float:
-        """Count the slot from when its request actually left (it may have waited for another
-        limit after its slot came), as the server counts it.
+    def sent(self, at: float, *, force: bool = False) -> float | None:
+        """Count the slot from when its request actually leaves (it may have waited for
+        another limit after its slot came), as the server counts it.
+
+        A slot reserved earlier may be used later than one reserved after it (two threads,
+        each waiting for another limit): the later request must then still keep its
+        distance from the one that left first.
 
         Returns:
-            The reservation as it now stands, for ``refund()``.
+            The reservation as it now stands, for ``refund()``; ``None`` when a request
+            counted here left too recently for this one to leave at ``at`` (wait until
+            ``earliest()`` and take a slot again), unless ``force``.
         """
         with self._lock:
+            if not force and self._last_sent is not None and at < self.earliest():
+                return None
+            self._sent_before, self._last_sent = self._last_sent, at
             self._due = max(self._due or at, at + self.interval)
             return self._due
+
+    def earliest(self) -> float:
+        """The earliest a request may leave, given the last one that left (0 if none did)."""
+        if self._last_sent is None:
+            return 0.0
+        return self._last_sent + self.interval - self._tolerance
 
     def refund(self, reservation: float) -> None:
         """Give a slot back: what it was taken for never reached the server.
@@ -94,3 +112,4 @@ class Pacer:
         with self._lock:
             if self._due == reservation:
                 self._due = reservation - self.interval
+                self._last_sent = self._sent_before

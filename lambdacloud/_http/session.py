@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import logging
 import sys
@@ -49,6 +50,8 @@ USER_AGENT = (
     f"lambdacloud-client/{__version__} python-requests/{requests.__version__} "
     f"Python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
 )
+#: How often a request waits again for its slots before it takes them regardless.
+MAX_SLOT_TRIES = 5
 #: The shortest timeout a request is sent with when a deadline is near.
 MIN_TIMEOUT = 0.1
 
@@ -134,6 +137,7 @@ class Session:
         envelope: bool = False,
         data_optional: bool = False,
         deadline: float | None = None,
+        cut_timeout: bool = True,
         on_send: Callable[[], object] | None = None,
     ) -> Any:
         """Send a request, retrying what is safe to retry, and return the envelope's ``data``.
@@ -153,7 +157,8 @@ class Session:
                 accepted asynchronous update); ``data`` is then ``None``.
             deadline: The time on the client's clock by which the call must be over:
                 rate-limit waits, retries and ``Retry-After`` never reach past it, and each
-                attempt's timeout is cut to the time left.
+                attempt's timeout is cut to the time left (unless ``cut_timeout`` is false:
+                a launch, whose answer must not be cut short once it is sent).
             on_send: Called just before each attempt goes out (after any rate-limit wait):
                 from then on, the server may act on the request.
 
@@ -178,29 +183,14 @@ class Session:
         hidden = (*self._credentials, *secrets)
 
         def attempt() -> dict[str, Any]:
-            self._check_open()
-            for pacer in pacers:
-                if pacer.wait(deadline) is None:
-                    raise APITimeoutError(
-                        f"{method} {path} was not sent: the API's rate limits leave no time "
-                        "for it before the deadline",
-                        request_sent=False,
-                        retryable=False,
-                    )
-            self._check_open()  # it may have been closed while this call waited
-            sent_at = self._clock()
-            if deadline is not None and sent_at >= deadline:
-                raise APITimeoutError(
-                    f"{method} {path} was not sent: its deadline has passed",
-                    request_sent=False,
-                    retryable=False,
-                )
-            slots = [(pacer, pacer.sent(sent_at)) for pacer in pacers]
+            slots = self._take_slots(pacers, deadline, f"{method} {path}")
             if on_send is not None:
                 on_send()
             try:
                 try:
-                    answer = self._api_call(method, path, query, json_body, deadline)
+                    answer = self._api_call(
+                        method, path, query, json_body, deadline if cut_timeout else None
+                    )
                 except APIConnectionError as error:
                     if not error.request_sent:  # the server never counted it
                         for pacer, slot in slots:
@@ -223,6 +213,57 @@ class Session:
 
         payload = self._retrier(idempotent, deadline)(attempt)
         return payload if envelope else payload["data"]
+
+    def _take_slots(
+        self, pacers: list[Pacer], deadline: float | None, what: str
+    ) -> list[tuple[Pacer, float]]:
+        """Wait for a sending slot of each pacer and count them from now, the moment of
+        sending (the slots are returned, for refunds); another thread's request may have
+        used an earlier slot late, in which case the wait begins again.
+
+        Raises:
+            ClientClosedError: The client was closed meanwhile.
+            APITimeoutError: The deadline comes first (``request_sent`` false).
+        """
+        for tries in itertools.count(1):
+            self._check_open()
+            for pacer in pacers:
+                if pacer.wait(deadline) is None:
+                    raise APITimeoutError(
+                        f"{what} was not sent: the API's rate limits leave no time for it "
+                        "before the deadline",
+                        request_sent=False,
+                        retryable=False,
+                    )
+            self._check_open()  # it may have been closed while this call waited
+            sent_at = self._clock()
+            if deadline is not None and sent_at >= deadline:
+                raise APITimeoutError(
+                    f"{what} was not sent: its deadline has passed",
+                    request_sent=False,
+                    retryable=False,
+                )
+            slots = []
+            # The strictest (the launch pacer, waited for first) is counted last: when it
+            # refuses, only a request slot has been spent.
+            for pacer in reversed(pacers):
+                # A clock that does not move with sleep (a test's) must not loop for ever.
+                slot = pacer.sent(sent_at, force=tries >= MAX_SLOT_TRIES)
+                if slot is None:
+                    break
+                slots.append((pacer, slot))
+            else:
+                return slots
+            earliest = pacer.earliest()
+            if deadline is not None and earliest >= deadline:
+                raise APITimeoutError(
+                    f"{what} was not sent: the API's rate limits leave no time for it "
+                    "before the deadline",
+                    request_sent=False,
+                    retryable=False,
+                )
+            self._sleep(max(earliest - self._clock(), 0.0))
+        raise AssertionError("unreachable")
 
     def _retrier(self, idempotent: bool, deadline: float | None) -> tenacity.Retrying:
         # Without a deadline, one per kind serves every call: tenacity keeps a call's state
@@ -261,13 +302,17 @@ class Session:
             data=body,
             auth=_Authorization(self._authorization, self.http.auth),
         )
-        return self._exchange(request, f"{method} {path}", self._timeout(deadline))
+        return self._exchange(request, f"{method} {path}", self._timeout(deadline), deadline)
 
     def _exchange(
-        self, request: requests.Request | requests.PreparedRequest, what: str, timeout: Timeout
+        self,
+        request: requests.Request | requests.PreparedRequest,
+        what: str,
+        timeout: Timeout,
+        deadline: float | None = None,
     ) -> Answer:
         """Prepare ``request`` with the session's settings (unless it is prepared already),
-        send it, and read the answer."""
+        send it, and read the answer (all of it by ``deadline``, when one is given)."""
         started = time.perf_counter()
         url = request.url or ""
         try:
@@ -281,7 +326,10 @@ class Session:
             response = self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
             with response:
                 status = response.status_code
-                body = decoding.read_capped(response)
+                body = decoding.read_capped(
+                    response,
+                    expired=None if deadline is None else lambda: self._clock() >= deadline,
+                )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise connection_error(what, url, exc) from exc
         if logger.isEnabledFor(logging.DEBUG):

@@ -25,6 +25,7 @@ from lambdacloud._api import Api
 from lambdacloud._display import Displayable
 from lambdacloud._http.pacing import LAUNCH_INTERVAL
 from lambdacloud.errors import (
+    APITimeoutError,
     CapacityTimeoutError,
     InsufficientCapacityError,
     LambdaCloudError,
@@ -158,6 +159,20 @@ class Preferences:
             )
 
 
+@attrs.frozen
+class _Wait:
+    """What to wait for after a launch: ``until`` ``"active"``/``"ready"`` (or ``None``)."""
+
+    until: str | None
+    timeout: float
+    port: int
+
+
+def _deadline_came_first(error: LambdaCloudError) -> bool:
+    """Whether ``error`` says a launch was not sent because the deadline would pass first."""
+    return isinstance(error, APITimeoutError) and not error.request_sent and not error.retryable
+
+
 def preferences(instance_types: Any, regions: Any, max_price_per_hour: Any) -> Preferences:
     """The checked preferences of an acquire.
 
@@ -214,6 +229,13 @@ class Acquire:
         on_event: Called with each event.
         progress: How to show the wait for the instance, if there is one.
         max_runtime: Seconds until each instance's expiry (``sweep()``), if any.
+        on_handover: Called with each instance as it is handed over (within the launch's
+            protection: should it fail, the instance is terminated).
+
+    Attributes:
+        launched: What this acquire launched and handed over, in order.
+        reads: Capacity reads so far.
+        attempts: Launches sent so far.
     """
 
     def __init__(
@@ -229,6 +251,7 @@ class Acquire:
         on_event: OnEvent | None,
         progress: Progress = False,
         max_runtime: float | None = None,
+        on_handover: launching.OnHandover | None = None,
     ) -> None:
         self._operations = operations
         self._api = api
@@ -239,11 +262,16 @@ class Acquire:
         self._on_event = on_event
         self._progress = progress
         self._max_runtime = max_runtime
+        self._on_handover = on_handover
         self._started = api.clock()
         self._deadline = None if timeout is None else self._started + timeout
         self._timeout = timeout
         self._next_launch = self._started
         self._named = False
+        #: Launches whose answer was lost and whose token could not be searched for,
+        #: with when they were sent: nothing else is launched while one is pending.
+        self._unresolved: list[tuple[launching.Launch, float]] = []
+        self.launched: list[Instance] = []
         self.reads = 0
         self.attempts = 0
 
@@ -262,9 +290,22 @@ class Acquire:
             CapacityTimeoutError: The deadline passed first.
             LambdaCloudError: A permanent failure.
         """
+        waiting = _Wait(wait, wait_timeout, port)
         next_read = self._api.clock()
         while True:
             self._sleep_until(next_read)
+            if self._unresolved:
+                try:
+                    adopted = self._settle(waiting)
+                except LambdaCloudError as error:
+                    if not is_transient(error):
+                        raise
+                    adopted = None
+                if adopted is not None:
+                    return adopted
+                if self._unresolved:  # never launch beside a launch that may have started
+                    next_read = self._api.clock() + self._poll_interval
+                    continue
             try:
                 listing = self._read_types(self._deadline)
             except LambdaCloudError as error:
@@ -285,39 +326,87 @@ class Acquire:
             if self._next_launch > now:
                 next_read = self._next_launch  # read again the moment a launch may go
                 continue
-            instance = self._attempt(*plan[0], wait=wait, wait_timeout=wait_timeout, port=port)
+            instance = self._attempt(*plan[0], waiting)
             if instance is not None:
                 return instance
             next_read = self._next_launch
 
-    def _attempt(
-        self, type_name: str, region: str, *, wait: str | None, wait_timeout: float, port: int
-    ) -> Instance | None:
+    def _attempt(self, type_name: str, region: str, waiting: _Wait) -> Instance | None:
         self.attempts += 1
         self._emit(LaunchAttempt, instance_type=type_name, region=region, attempt=self.attempts)
         self._next_launch = self._api.clock() + LAUNCH_INTERVAL
         request = attrs.evolve(self._request, instance_type_name=type_name, region_name=region)
+        launch = launching.Launch(
+            self._operations,
+            self._api,
+            request,
+            max_runtime=self._max_runtime,
+            deadline=self._deadline,
+        )
         try:
-            instance = launching.Launch(
-                self._operations, self._api, request, max_runtime=self._max_runtime
-            ).run(
+            return launch.run(
                 instance_types=None,
-                wait=wait,
-                wait_timeout=wait_timeout,
+                wait=waiting.until,
+                wait_timeout=waiting.timeout,
                 progress=self._progress,
-                port=port,
+                port=waiting.port,
+                on_handover=self._hand_over,
             )
         except InsufficientCapacityError as error:
             self._refused(type_name, region, "insufficient capacity", error)
             return None
         except LambdaCloudError as error:
-            if not is_transient(error):
+            if launch.unresolved:
+                self._unresolved.append((launch, self._api.clock()))
+            elif _deadline_came_first(error):
+                self._sleep_until(self._deadline or 0.0)  # raises CapacityTimeoutError
+            elif not is_transient(error):
                 raise
             reason = "rate limited" if error.status_code == 429 else "a transient failure"
             self._refused(type_name, region, reason, error)
             return None
+
+    def _settle(self, waiting: _Wait) -> Instance | None:
+        """Look again for the instances of launches whose answer was lost: hand over the first
+        found; forget one that a listing shows did not start anything, once it has had
+        ``READ_BACK_TIMEOUT`` to appear.
+
+        Raises:
+            LambdaCloudError: The instance list could not be read (nothing is settled).
+        """
+        listed = self._operations._read_all(self._deadline)
+        now = self._api.clock()
+        for launch, sent_at in list(self._unresolved):
+            found = launch.found_in(listed)
+            if found:
+                self._unresolved.remove((launch, sent_at))
+                logger.warning(
+                    "Found %s, started by a launch whose answer was lost (launch token %s)",
+                    ", ".join(found),
+                    launch.token,
+                )
+                return launch.hand_over(
+                    found,
+                    wait=waiting.until,
+                    wait_timeout=waiting.timeout,
+                    progress=self._progress,
+                    port=waiting.port,
+                    on_handover=self._hand_over,
+                )
+            if now - sent_at >= launching.READ_BACK_TIMEOUT:
+                self._unresolved.remove((launch, sent_at))
+                logger.warning(
+                    "A launch whose answer was lost started nothing that the instance list "
+                    "shows (launch token %s); acquiring goes on",
+                    launch.token,
+                )
+        return None
+
+    def _hand_over(self, instance: Instance) -> None:
         self._emit(Launched, instance=instance)
-        return instance
+        if self._on_handover is not None:
+            self._on_handover(instance)
+        self.launched.append(instance)
 
     def _refused(self, type_name: str, region: str, reason: str, error: LambdaCloudError) -> None:
         logger.info("Launch of %s in %s refused: %s", type_name, region, reason)
@@ -387,14 +476,14 @@ def group(
             ``still_running`` say what became of the instances launched.
         LambdaCloudError: A permanent failure (after the group was terminated).
     """
-    launched: list[Instance] = []
+    launched = acquire.launched
     try:
         while len(launched) < count:
             only = None
             if same_region and launched:
                 first = launched[0]
                 only = (first.instance_type.name, first.region.name)
-            launched.append(acquire.one(only=only))
+            acquire.one(only=only)
         if wait is not None:
             wait(launched)
     except CapacityTimeoutError as error:
@@ -405,7 +494,7 @@ def group(
     except BaseException as error:
         _give_back(acquire, launched, error)
         raise
-    return launched
+    return list(launched)
 
 
 def _give_back(
@@ -414,7 +503,12 @@ def _give_back(
     """Terminate an unfinished group; name what may still run in the log and the error."""
     if not launched:
         return launching.Cleanup()
-    outcome = launching.terminate(acquire._operations, acquire._api, [i.id for i in launched])
+    outcome = launching.terminate(
+        acquire._operations,
+        acquire._api,
+        [i.id for i in launched],
+        why="The group was not completed",
+    )
     logger.warning(
         "The group was not completed: terminated %s", ", ".join(outcome.confirmed) or "none"
     )
@@ -422,7 +516,8 @@ def _give_back(
     if warning is not None:
         logger.warning(warning)
         launching.note(error, warning)
-        if outcome.interrupt is not None and outcome.interrupt is not error:
+    if outcome.interrupt is not None and outcome.interrupt is not error:
+        if warning is not None:
             launching.note(outcome.interrupt, warning)
-            raise outcome.interrupt
+        raise outcome.interrupt
     return outcome

@@ -41,6 +41,9 @@ InstanceArgument = Resource[Any] | str | Iterable[Resource[Any] | str]
 #: A login name ssh accepts without quoting.
 _SSH_USER = re.compile(r"[a-z_][a-z0-9_.-]{0,31}", re.IGNORECASE)
 
+#: Statuses whose cost so far is not known: billing stopped at a moment not recorded.
+_UNBILLED = frozenset({"terminated", "preempted"})
+
 
 @attrs.define(eq=False, kw_only=True, repr=False)
 class Instance(Resource["InstanceOperations"]):
@@ -202,7 +205,8 @@ class Instance(Resource["InstanceOperations"]):
     def cost_so_far(self) -> Decimal | None:
         """Dollars it has cost since its launch: the hourly price times the time since
         ``launched_at``, prorated to the second (an estimate: Lambda bills by the minute).
-        ``None`` when unknown: not launched by this library, or already terminated. Reads
+        ``None`` when unknown: not launched by this library, or terminated or preempted
+        (when billing stopped is not recorded). Reads
         only this object (no request)."""
         return self.cost_at(datetime.now(timezone.utc))
 
@@ -215,10 +219,17 @@ class Instance(Resource["InstanceOperations"]):
         Returns:
             Dollars, or ``None`` when unknown (see ``cost_so_far``).
 
+        Raises:
+            ValidationError: ``moment`` is not an aware ``datetime``.
+
         API: none (it uses the tags this object holds).
         """
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
+            raise ValidationError(
+                "moment", f"expected an aware datetime (with a timezone), got {moment!r}"
+            )
         launched = self.launched_at
-        if launched is None or str(self.status) == InstanceStatus.TERMINATED:
+        if launched is None or str(self.status) in _UNBILLED:
             return None
         seconds = max(0, int((moment - launched).total_seconds()))
         return self.price_per_hour * seconds / 3600
@@ -423,15 +434,28 @@ class InstanceOperations(Protocol):
         progress: Progress = ...,
     ) -> ResourceList[Instance]: ...
 
+    def _await(
+        self,
+        instances: builtins.list[Instance],
+        until: str,
+        *,
+        timeout: float,
+        port: int,
+        progress: Progress,
+    ) -> ResourceList[Instance]: ...
+
     def _send_launch(
         self,
         body: dict[str, Any],
         *,
         secrets: tuple[str, ...],
         on_send: Callable[[], object],
+        deadline: float | None = None,
     ) -> builtins.list[str]: ...
 
-    def _cleanup(self, ids: builtins.list[str]) -> builtins.list[Instance]: ...
+    def _cleanup(
+        self, ids: builtins.list[str], *, deadline: float | None = None
+    ) -> builtins.list[Instance]: ...
 
     def _release(
         self, instance: Instance, error: BaseException | None

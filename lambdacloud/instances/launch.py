@@ -46,6 +46,8 @@ FIND_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
 READ_BACK_TIMEOUT = 60.0
 #: Seconds the library keeps trying to terminate what it must (404s and transient failures).
 CLEANUP_TIMEOUT = 60.0
+#: Seconds a token search may take beyond its pauses, for the listings themselves.
+READ_TIMEOUT_SLACK = 10.0
 #: Where to terminate by hand.
 CONSOLE = "https://cloud.lambda.ai/instances"
 
@@ -87,21 +89,35 @@ class Cleanup:
         )
 
 
-def terminate(operations: InstanceOperations, api: Api, ids: list[str]) -> Cleanup:
+def terminate(
+    operations: InstanceOperations, api: Api, ids: list[str], *, why: str | None = None
+) -> Cleanup:
     """Terminate instances the library is responsible for, until the API confirms it.
 
     Transient failures and 404s (an instance launched seconds ago may not be visible yet)
-    are tried again until ``CLEANUP_TIMEOUT``; nothing counts as terminated until the API
-    says so. A ``KeyboardInterrupt`` stops the attempt and is kept in the result.
+    are tried again until ``CLEANUP_TIMEOUT``, which also bounds the waits a 429 asks for;
+    nothing counts as terminated until the API says so. A ``KeyboardInterrupt`` stops the
+    attempt and is kept in the result.
+
+    Args:
+        why: Logged before the first attempt (a warning that names the ids and says that
+            Ctrl-C stops it); nothing is logged when ``None``.
     """
     outcome = Cleanup(unconfirmed=list(ids))
     deadline = api.clock() + CLEANUP_TIMEOUT
     attempt = 0
     try:
+        if why is not None:
+            logger.warning(
+                "%s: terminating %s (up to %.0f s; press Ctrl-C again to stop, leaving it running)",
+                why,
+                ", ".join(ids),
+                CLEANUP_TIMEOUT,
+            )
         while outcome.unconfirmed:
             attempt += 1
             try:
-                done = operations._cleanup(outcome.unconfirmed)
+                done = operations._cleanup(outcome.unconfirmed, deadline=deadline)
             except LambdaCloudError as error:
                 outcome.error = error
                 pause = backoff(attempt)
@@ -130,6 +146,11 @@ def note(error: BaseException, text: str) -> None:
         add_note(text)
 
 
+#: Called with the instance as a launch hands it over, within the launch's protection:
+#: should it fail (or Ctrl-C land in it), the instance is terminated.
+OnHandover = Callable[[Instance], object]
+
+
 class Launch:
     """One launch, from its checked request to the instance handed over or cleaned up.
 
@@ -138,7 +159,16 @@ class Launch:
         api: Its client's package-internal face (for the clock and sleeping).
         request: The checked request.
         max_runtime: Seconds until its expiry (a tag, for ``sweep()``), if any.
+        deadline: The time on the client's clock by which the launch must be sent (an
+            acquire's); waits for the API's limits never reach past it. Once sent, the
+            answer is awaited in full whatever the deadline.
         wall_clock: The current UTC time, for the launch-time tag.
+
+    Attributes:
+        token: The launch token, a tag on what this launch starts.
+        unresolved: Whether the launch was sent, its answer lost, and the search for its
+            token could not be made (every listing failed): it may have started a machine
+            that nobody holds. An acquire looks for it again before it launches anything else.
     """
 
     def __init__(
@@ -148,14 +178,17 @@ class Launch:
         request: LaunchRequest,
         *,
         max_runtime: float | None = None,
+        deadline: float | None = None,
         wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._operations = operations
         self._max_runtime = max_runtime
+        self._deadline = deadline
         self._api = api
         self._request = request
         self._now = wall_clock or (lambda: datetime.now(timezone.utc))
         self.token = tags.new_token()
+        self.unresolved = False
 
     def run(
         self,
@@ -165,6 +198,7 @@ class Launch:
         wait_timeout: float,
         progress: Progress,
         port: int,
+        on_handover: OnHandover | None = None,
     ) -> Instance:
         """Send the launch and hand the instance over.
 
@@ -174,6 +208,7 @@ class Launch:
             wait_timeout: Seconds for that wait.
             progress: How to show that wait.
             port: The SSH port, for ``"ready"``.
+            on_handover: Called with the instance last, within the launch's protection.
 
         Raises:
             InsufficientCapacityError: No region has capacity for the type now.
@@ -196,21 +231,41 @@ class Launch:
             ours[tags.EXPIRES_AT] = tags.stamp(expiry)
         request = request.tagged(ours)
         ids = self._send(request)
-        waiting = False
+        return self.hand_over(
+            ids,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            progress=progress,
+            port=port,
+            on_handover=on_handover,
+        )
+
+    def hand_over(
+        self,
+        ids: list[str],
+        *,
+        wait: str | None,
+        wait_timeout: float,
+        progress: Progress,
+        port: int,
+        on_handover: OnHandover | None,
+    ) -> Instance:
+        """Read back what this launch started, wait for it if asked, and hand it over; on any
+        failure or interrupt, terminate it (see ``run()``)."""
+        stage = "read"
         try:
             instance = self._read_back(ids[0])
             if wait is not None:
-                waiting = True
-                if wait == "ready":
-                    instance.wait_until_ready(timeout=wait_timeout, port=port, progress=progress)
-                else:
-                    instance.wait_until_active(timeout=wait_timeout, progress=progress)
+                stage = "wait"
+                (fresh,) = self._operations._await(
+                    [instance], wait, timeout=wait_timeout, port=port, progress=progress
+                )
+                instance._replace_state(fresh)
+            stage = "hand over"
+            if on_handover is not None:
+                on_handover(instance)
         except BaseException as exc:
-            if isinstance(exc, Exception):
-                failure = f"it did not become {wait}" if waiting else "could not read it back"
-            else:
-                failure = "the wait for it was interrupted" if waiting else "it was interrupted"
-            self._abandon(ids, exc, failure)
+            self._abandon(ids, exc, _failure(stage, wait, exc))
             raise
         return instance
 
@@ -221,6 +276,7 @@ class Launch:
                 request.body(),
                 secrets=(request.user_data,) if request.user_data else (),
                 on_send=lambda: sent.append(True),
+                deadline=self._deadline,
             )
             if not ids:
                 raise MalformedResponseError("The launch answer named no instance")
@@ -238,35 +294,56 @@ class Launch:
                     raise mistake from error
             if not (sent and _outcome_unknown(error)):
                 raise
-            found = self._find()
+            logger.warning(
+                "The answer to a launch was lost (%s): looking for its instance by its launch "
+                "token %s (about half a minute; Ctrl-C stops the search)",
+                type(error).__name__,
+                self.token,
+            )
+            try:
+                found = self._find()
+            except KeyboardInterrupt as interrupt:
+                self._still_running(interrupt, None)
+                raise
             if found:
                 logger.warning(
-                    "The answer to a launch was lost (%s), but its instance %s was found by "
-                    "its launch token",
-                    type(error).__name__,
+                    "The answer to a launch was lost, but its instance %s was found by its "
+                    "launch token",
                     ", ".join(found),
                 )
                 return found
-            explain_failed_launch(error, self.token)
+            self.unresolved = found is None
+            explain_failed_launch(error, self.token, searched=found is not None)
             raise
 
-    def _find(self) -> list[str]:
-        """The ids of the running instances that carry this launch's token."""
+    def _find(self) -> list[str] | None:
+        """The ids of the instances that carry this launch's token and are not terminated:
+        empty when none does, ``None`` when no listing could be read (about half a minute,
+        however long the API asks to wait)."""
+        deadline = self._api.clock() + sum(FIND_PAUSES) + READ_TIMEOUT_SLACK
+        searched = False
         for pause in (0.0, *FIND_PAUSES):
             if pause:
+                if self._api.clock() + pause > deadline:
+                    break
                 self._api.sleep(pause)
             try:
-                listed = self._operations.list()
+                listed = self._operations._read_all(deadline)
             except LambdaCloudError:
                 continue
-            found = [
-                i.id
-                for i in listed
-                if i.tags.get(tags.TOKEN) == self.token and str(i.status) != "terminated"
-            ]
+            searched = True
+            found = self.found_in(listed)
             if found:
                 return found
-        return []
+        return [] if searched else None
+
+    def found_in(self, listed: Sequence[Instance]) -> list[str]:
+        """The ids in ``listed`` of what this launch started and is not terminated."""
+        return [
+            i.id
+            for i in listed
+            if i.tags.get(tags.TOKEN) == self.token and str(i.status) != "terminated"
+        ]
 
     def _clean_up_by_token(self, interrupt: KeyboardInterrupt) -> None:
         """Ctrl-C arrived while the launch request was out: find what it started and stop it."""
@@ -282,14 +359,15 @@ class Launch:
             return
         if not found:
             text = (
-                f"Interrupted during a launch: no instance with its launch token was found. "
+                f"Interrupted during a launch: no instance with its launch token was found"
+                f"{'' if found is not None else ' (the instance list could not be read)'}. "
                 f"If one appears (tag {tags.TOKEN}={self.token}), it is this launch's: "
                 f"terminate it at {CONSOLE}."
             )
             logger.warning(text)
             note(interrupt, text)
             return
-        outcome = terminate(self._operations, self._api, found)
+        outcome = terminate(self._operations, self._api, found, why="Interrupted during a launch")
         self._still_running(interrupt, outcome)
 
     def _still_running(self, error: BaseException, outcome: Cleanup | None) -> None:
@@ -308,14 +386,18 @@ class Launch:
             note(error, text)
 
     def _read_back(self, instance_id: str) -> Instance:
-        """Read the just-launched instance, allowing it time to appear (404) first."""
+        """Read the just-launched instance, allowing it time to appear (404) first and
+        riding out transient failures, for up to ``READ_BACK_TIMEOUT``."""
         deadline = self._api.clock() + READ_BACK_TIMEOUT
         attempt = 0
         while True:
             attempt += 1
             try:
+                # Each read in full: a slow answer is no reason to throw a machine away.
                 return self._operations.get(instance_id)
-            except NotFoundError:
+            except LambdaCloudError as error:
+                if not (isinstance(error, NotFoundError) or is_transient(error)):
+                    raise
                 pause = backoff(attempt)
                 if self._api.clock() + pause > deadline:
                     raise
@@ -327,9 +409,12 @@ class Launch:
         Raises:
             LaunchAbortedError: For an ``Exception`` cause; a ``KeyboardInterrupt`` cause is
                 left for the caller to re-raise, with notes when something may still run.
+            KeyboardInterrupt: Ctrl-C stopped (or came at the end of) the termination.
         """
-        outcome = terminate(self._operations, self._api, ids)
         listed = ", ".join(ids)
+        outcome = terminate(
+            self._operations, self._api, ids, why=f"Launched {listed} but {failure}"
+        )
         warning = outcome.warning(f"Launched {listed} but {failure}")
         if warning is None:
             message = f"Launched {listed} but {failure}, so it was terminated"
@@ -338,13 +423,28 @@ class Launch:
             message = warning
             logger.warning(message)
             note(cause, message)
-            if outcome.interrupt is not None:
+        if outcome.interrupt is not None and outcome.interrupt is not cause:
+            if warning is not None:
                 note(outcome.interrupt, message)
-                raise outcome.interrupt
+            raise outcome.interrupt
         if isinstance(cause, Exception):
             raise LaunchAbortedError(
                 message, instance_ids=ids, terminated=warning is None
             ) from cause
+
+
+def _failure(stage: str, wait: str | None, exc: BaseException) -> str:
+    """What went wrong after a launch, for the messages that say it was terminated."""
+    interrupted = not isinstance(exc, Exception)
+    if stage == "wait":
+        return "the wait for it was interrupted" if interrupted else f"it did not become {wait}"
+    if stage == "hand over":
+        return (
+            "it was interrupted as it was handed over"
+            if interrupted
+            else (f"handing it over failed ({type(exc).__name__})")
+        )
+    return "it was interrupted" if interrupted else "could not read it back"
 
 
 def _outcome_unknown(error: LambdaCloudError) -> bool:
@@ -364,16 +464,21 @@ def _reason(error: BaseException | None) -> str:
     return f"refused ({type(error).__name__})"
 
 
-def explain_failed_launch(error: LambdaCloudError, token: str | None = None) -> None:
+def explain_failed_launch(
+    error: LambdaCloudError, token: str | None = None, *, searched: bool = True
+) -> None:
     """Say so in ``error`` (and the log) when a failed launch may have started a machine."""
     if not _outcome_unknown(error):
         return
-    found = (
-        f" No instance with its launch token ({tags.TOKEN}={token}) was found; if one "
-        "appears, it is this launch's."
-        if token
-        else ""
-    )
+    found = ""
+    if token:
+        found = (
+            f" No instance with its launch token ({tags.TOKEN}={token}) was found"
+            if searched
+            else f" The instance list could not be read to look for its launch token "
+            f"({tags.TOKEN}={token})"
+        )
+        found += "; if one appears, it is this launch's."
     if isinstance(error, MalformedResponseError):
         note_text = (
             "The launch was accepted, so an instance is probably running: find it with "

@@ -242,16 +242,20 @@ class InstanceManager(Manager):
             )
         checked_port = readiness.check_port(port)
         types = self._types.list() if request.region_name is None else None
-        instance = launch.Launch(self, self._api, request, max_runtime=runtime).run(
+
+        def hand_over(instance: Instance) -> None:
+            self._own(instance)
+            if terminate_at_exit:
+                self._exit_guard.add(instance.id)
+
+        return launch.Launch(self, self._api, request, max_runtime=runtime).run(
             instance_types=types,
             wait=request_checks.wait_for(wait),
             wait_timeout=wait_timeout,
             progress=progress,
             port=checked_port,
+            on_handover=hand_over,
         )
-        if terminate_at_exit:
-            self._exit_guard.add(instance.id)
-        return self._own(instance)
 
     def acquire(
         self,
@@ -356,12 +360,11 @@ class InstanceManager(Manager):
             firewall_rulesets=firewall_rulesets,
         )
         waiting.check_seconds("wait_timeout", wait_timeout)
-        instance = run.one(
+        return run.one(
             wait=request_checks.wait_for(wait),
             wait_timeout=wait_timeout,
             port=readiness.check_port(port),
         )
-        return self._own(instance)
 
     def acquire_many(
         self,
@@ -463,14 +466,16 @@ class InstanceManager(Manager):
         checked_port = readiness.check_port(port)
 
         def wait_for_all(group: builtins.list[Instance]) -> None:
-            waiter = self.wait_until_ready if until == "ready" else self.wait_until_active
-            options: dict[str, Any] = {"port": checked_port} if until == "ready" else {}
-            waiter(group, timeout=wait_timeout, progress=progress, **options)
+            assert until is not None
+            awaited = self._await(
+                group, until, timeout=wait_timeout, port=checked_port, progress=progress
+            )
+            for instance, fresh in zip(group, awaited, strict=True):
+                instance._replace_state(fresh)
 
-        group = acquiring.group(
+        return acquiring.group(
             run, count, same_region=same_region, wait=wait_for_all if until else None
         )
-        return [self._own(instance) for instance in group]
 
     def _acquire(
         self,
@@ -518,6 +523,7 @@ class InstanceManager(Manager):
             on_event=progress_display.both(show, on_event),
             progress=progress,
             max_runtime=runtime,
+            on_handover=self._own,
         )
 
     def owned(self, instance: Instance | str) -> Instance:
@@ -791,6 +797,7 @@ class InstanceManager(Manager):
         poll_interval: float,
         max_poll_interval: float,
         progress: Progress,
+        say_still_running: bool = True,
     ) -> ResourceList[Instance]:
         given = as_list(instances, "instances")
         waiting.check_wait_arguments(timeout, poll_interval, max_poll_interval)
@@ -818,10 +825,32 @@ class InstanceManager(Manager):
             )
         except BaseException as error:
             progress_display.stopped(report, error)
-            if isinstance(error, KeyboardInterrupt):
+            if isinstance(error, KeyboardInterrupt) and say_still_running:
                 waiting.interrupted(list(poller.known.values()), error)
             raise
         return ResourceList(awaited, Instance)
+
+    def _await(
+        self,
+        instances: builtins.list[Instance],
+        until: str,
+        *,
+        timeout: float,
+        port: int,
+        progress: Progress,
+    ) -> ResourceList[Instance]:
+        """Wait until what a launch started is ``"active"`` or ``"ready"``; an interrupted wait
+        does not say the machines still run: the launch terminates them."""
+        return self._wait(
+            instances,
+            InstanceStatus.ACTIVE,
+            port=port if until == "ready" else None,
+            timeout=timeout,
+            poll_interval=DEFAULT_POLL_INTERVAL,
+            max_poll_interval=DEFAULT_MAX_POLL_INTERVAL,
+            progress=progress,
+            say_still_running=False,
+        )
 
     def _send_launch(
         self,
@@ -829,18 +858,24 @@ class InstanceManager(Manager):
         *,
         secrets: tuple[str, ...],
         on_send: Callable[[], object],
+        deadline: float | None = None,
     ) -> builtins.list[str]:
-        """Send one launch request; the instance ids it started."""
+        """Send one launch request; the instance ids it started. ``deadline`` bounds the
+        waits for the API's limits before it is sent, not the wait for its answer."""
         data = self._request(
             "POST",
             "/instance-operations/launch",
             json_body=body,
             secrets=secrets,
             on_send=on_send,
+            deadline=deadline,
+            cut_timeout=False,
         )
         return self._structure(data, LaunchResult, "a launch result").instance_ids
 
-    def _cleanup(self, ids: builtins.list[str]) -> builtins.list[Instance]:
+    def _cleanup(
+        self, ids: builtins.list[str], *, deadline: float | None = None
+    ) -> builtins.list[Instance]:
         """Terminate instances the library is responsible for, retrying transient failures.
 
         A plain terminate is a POST and is not retried after a 5xx or a reset; here the
@@ -851,6 +886,7 @@ class InstanceManager(Manager):
             "/instance-operations/terminate",
             json_body={"instance_ids": ids},
             idempotent=True,
+            deadline=deadline,
         )
         return self._structure(data, _Terminated, "a terminate result").terminated_instances
 
@@ -864,12 +900,14 @@ class InstanceManager(Manager):
         """
         outcome = launch.terminate(self, self._api, [instance.id])
         warning = outcome.warning("The with-block ended")
+        if warning is not None:
+            logger.warning(warning)
+        if outcome.interrupt is not None:
+            if warning is not None:
+                launch.note(outcome.interrupt, warning)
+            raise outcome.interrupt
         if warning is None:
             return outcome.instances
-        logger.warning(warning)
-        if outcome.interrupt is not None:
-            launch.note(outcome.interrupt, warning)
-            raise outcome.interrupt
         if error is not None:
             launch.note(error, warning)
             return []

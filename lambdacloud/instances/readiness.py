@@ -10,6 +10,7 @@ sends nothing, logs in to nothing, and is not an API request (no rate limit appl
 from __future__ import annotations
 
 import socket
+import time
 
 from lambdacloud.errors import ValidationError
 
@@ -18,12 +19,17 @@ PROBE_TIMEOUT = 3.0
 
 
 def ssh_banner(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
-    """Whether an SSH server answers at ``host:port`` with its banner within ``timeout``."""
+    """Whether an SSH server answers at ``host:port`` with its banner within ``timeout``
+    (in all: a server that sends it a byte at a time cannot stretch the probe)."""
+    end = time.monotonic() + timeout
     try:
         with socket.create_connection((host, port), timeout=timeout) as connection:
-            connection.settimeout(timeout)
             received = b""
             while len(received) < 4 and b"\n" not in received:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                connection.settimeout(left)
                 chunk = connection.recv(256)
                 if not chunk:
                     break

@@ -270,6 +270,10 @@ def wait_for(wait: object) -> str | None:
     raise ValidationError("wait", f"expected False, True, 'active' or 'ready', got {wait!r}")
 
 
+#: The longest ``max_runtime``: ten years, in seconds.
+MAX_RUNTIME = 10 * 365 * 24 * 3600
+
+
 def check_runtime(max_runtime: Any) -> float | None:
     """``max_runtime`` if it is ``None`` or a positive number of seconds.
 
@@ -279,4 +283,9 @@ def check_runtime(max_runtime: Any) -> float | None:
     if max_runtime is None:
         return None
     check_seconds("max_runtime", max_runtime)
+    if max_runtime > MAX_RUNTIME:
+        raise ValidationError(
+            "max_runtime",
+            f"expected at most {MAX_RUNTIME} seconds (ten years), got {max_runtime!r}",
+        )
     return float(max_runtime)

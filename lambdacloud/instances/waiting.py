@@ -12,6 +12,7 @@ from lambdacloud._clock import Clock, Sleep
 from lambdacloud._resource import Resource, ids_of
 from lambdacloud.errors import (
     APIConnectionError,
+    APITimeoutError,
     InstanceStatusError,
     LambdaCloudError,
     NotFoundError,
@@ -66,9 +67,10 @@ def cannot_follow(status: str, target: str) -> bool:
 
 
 def is_transient(error: LambdaCloudError) -> bool:
-    """Failures worth another poll: the network, rate limits and server errors."""
+    """Failures worth another poll: the network, rate limits and server errors — not a
+    connection that cannot work as configured (TLS, a proxy refusing its credentials)."""
     if isinstance(error, APIConnectionError):
-        return True
+        return error.retryable or isinstance(error, APITimeoutError)
     return error.status_code is not None and (error.status_code == 429 or error.status_code >= 500)
 
 
