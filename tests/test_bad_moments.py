@@ -27,6 +27,7 @@ from lambdacloud import (
     Client,
     LambdaCloudError,
     LaunchAbortedError,
+    ValidationError,
     WaitTimeoutError,
 )
 from lambdacloud.instances import launch as launch_module
@@ -233,15 +234,17 @@ def test_ctrl_c_during_an_abort_stays_a_keyboard_interrupt(ctrl_c_after_confirma
 
 
 def test_ctrl_c_between_the_launch_and_the_hand_over(caplog: pytest.LogCaptureFixture) -> None:
-    """A Ctrl-C handled as launch() hands the instance over (manager.py `return self._own(...)`)."""
+    """A Ctrl-C handled as launch() hands the instance over (as the manager records it as its
+    own, for the with-block)."""
     from lambdacloud.instances import manager
 
     with open(manager.__file__) as source:
-        line = next(n for n, text in enumerate(source, 1) if text.strip() == "self._own(instance)")
+        mark = "self._launched.add(instance.id)"
+        line = next(n for n, text in enumerate(source, 1) if text.strip() == mark)
     fired: list[bool] = []
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename == manager.__file__ and frame.f_code.co_name == "hand_over":
+        if frame.f_code.co_filename == manager.__file__ and frame.f_code.co_name == "_own":
 
             def local(frame: FrameType, event: str, arg: Any) -> Any:
                 if event == "line" and frame.f_lineno == line and not fired:
@@ -583,3 +586,20 @@ def test_exit_guard_after_a_manual_terminate(caplog: pytest.LogCaptureFixture) -
         warned = [r.getMessage() for r in caplog.records if r.levelno >= 30]
         assert took < 5, f"the interpreter's exit hung {took:.0f} s"
         assert not any("may still be running" in w for w in warned), "false alarm at exit"
+
+
+def test_acquire_and_acquire_many_take_terminate_at_exit() -> None:
+    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+        client = cloud.client()
+        client.ssh_keys.create("me")
+        one = client.instances.acquire(
+            ["gpu_1x_a10"], ssh_key="me", terminate_at_exit=True, progress=False
+        )
+        group = client.instances.acquire_many(
+            2, ["gpu_1x_a10"], ssh_key="me", terminate_at_exit=True, progress=False
+        )
+        with pytest.raises(ValidationError, match="terminate_at_exit"):
+            client.instances.acquire(["gpu_1x_a10"], ssh_key="me", terminate_at_exit="yes")
+        client.instances._exit_guard.run()  # what atexit calls
+        for instance in (one, *group):
+            assert client.instances.get(instance).status in ("terminating", "terminated")

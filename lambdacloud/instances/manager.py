@@ -236,25 +236,16 @@ class InstanceManager(Manager):
             firewall_rulesets=firewall_rulesets,
         )
         runtime = request_checks.check_runtime(max_runtime)
-        if not isinstance(terminate_at_exit, bool):
-            raise ValidationError(
-                "terminate_at_exit", f"expected True or False, got {terminate_at_exit!r}"
-            )
+        check_terminate_at_exit(terminate_at_exit)
         checked_port = readiness.check_port(port)
         types = self._types.list() if request.region_name is None else None
-
-        def hand_over(instance: Instance) -> None:
-            self._own(instance)
-            if terminate_at_exit:
-                self._exit_guard.add(instance.id)
-
         return launch.Launch(self, self._api, request, max_runtime=runtime).run(
             instance_types=types,
             wait=request_checks.wait_for(wait),
             wait_timeout=wait_timeout,
             progress=progress,
             port=checked_port,
-            on_handover=hand_over,
+            on_handover=self._hand_over if terminate_at_exit else self._own,
         )
 
     def acquire(
@@ -281,6 +272,7 @@ class InstanceManager(Manager):
         wait_timeout: float = DEFAULT_TIMEOUT,
         port: int = 22,
         max_runtime: float | None = None,
+        terminate_at_exit: bool = False,
     ) -> Instance:
         """Keep trying a preference list of instance types until one launches.
 
@@ -324,6 +316,7 @@ class InstanceManager(Manager):
             wait_timeout: Seconds for that wait.
             port: The SSH port for ``wait="ready"``.
             max_runtime: As for ``launch()``: its expiry, for ``sweep()``.
+            terminate_at_exit: As for ``launch()``: terminate it when the interpreter exits.
 
         Returns:
             The first instance that launched; usable as a context manager.
@@ -349,6 +342,7 @@ class InstanceManager(Manager):
             on_event,
             progress,
             max_runtime,
+            terminate_at_exit,
             name=name,
             hostname=hostname,
             filesystems=filesystems,
@@ -391,6 +385,7 @@ class InstanceManager(Manager):
         wait_timeout: float = DEFAULT_TIMEOUT,
         port: int = 22,
         max_runtime: float | None = None,
+        terminate_at_exit: bool = False,
     ) -> builtins.list[Instance]:
         """Acquire ``count`` instances, all or none: if the group cannot be completed before
         the deadline (or fails, or you press Ctrl-C), every instance it launched is
@@ -423,6 +418,7 @@ class InstanceManager(Manager):
             wait_timeout: As for ``acquire()``.
             port: As for ``acquire()``.
             max_runtime: As for ``launch()``, for every instance.
+            terminate_at_exit: As for ``launch()``, for every instance.
 
         Returns:
             The ``count`` instances, in the order they launched.
@@ -460,6 +456,7 @@ class InstanceManager(Manager):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
             max_runtime=max_runtime,
+            terminate_at_exit=terminate_at_exit,
         )
         waiting.check_seconds("wait_timeout", wait_timeout)
         until = request_checks.wait_for(wait)
@@ -488,10 +485,12 @@ class InstanceManager(Manager):
         on_event: acquiring.OnEvent | None,
         progress: Progress,
         max_runtime: float | None,
+        terminate_at_exit: bool,
         **launch_options: Any,
     ) -> acquiring.Acquire:
         """An acquire, every argument checked before any request."""
         runtime = request_checks.check_runtime(max_runtime)
+        check_terminate_at_exit(terminate_at_exit)
         wanted = acquiring.preferences(instance_types, regions, max_price_per_hour)
         if timeout is not None:
             waiting.check_seconds("timeout", timeout)
@@ -523,7 +522,7 @@ class InstanceManager(Manager):
             on_event=progress_display.both(show, on_event),
             progress=progress,
             max_runtime=runtime,
-            on_handover=self._own,
+            on_handover=self._hand_over if terminate_at_exit else self._own,
         )
 
     def owned(self, instance: Instance | str) -> Instance:
@@ -602,6 +601,11 @@ class InstanceManager(Manager):
     def _own(self, instance: Instance) -> Instance:
         self._launched.add(instance.id)
         return instance
+
+    def _hand_over(self, instance: Instance) -> None:
+        """Own ``instance`` and terminate it when the interpreter exits (``terminate_at_exit``)."""
+        self._own(instance)
+        self._exit_guard.add(instance.id)
 
     def _owns(self, instance: Instance) -> bool:
         return instance.id in self._launched
@@ -912,6 +916,16 @@ class InstanceManager(Manager):
             launch.note(error, warning)
             return []
         raise CleanupError(warning, instance_ids=outcome.unconfirmed) from outcome.error
+
+
+def check_terminate_at_exit(value: object) -> None:
+    """Refuse a ``terminate_at_exit`` that is not a bool.
+
+    Raises:
+        ValidationError: It is not.
+    """
+    if not isinstance(value, bool):
+        raise ValidationError("terminate_at_exit", f"expected True or False, got {value!r}")
 
 
 @attrs.frozen
