@@ -56,6 +56,19 @@ def test_acquire_never_ends_with_two_machines() -> None:
         assert running == [got.id]
 
 
+def test_an_acquire_that_ends_with_a_launch_unaccounted_for_names_its_token() -> None:
+    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+        client = cloud.client(max_retries=0)
+        client.ssh_keys.create("me")
+        cloud.inject(truncate=True, method="POST", path=LAUNCH)  # launched; answer cut
+        cloud.inject(status=503, method="GET", path="/instances", times=1000)  # never listed
+        with pytest.raises(CapacityTimeoutError) as raised:
+            client.instances.acquire(["gpu_1x_a10"], ssh_key="me", progress=False, timeout=120)
+        (sent,) = [r for r in cloud.requests if r.path.endswith(LAUNCH)]
+        tags = {tag["key"]: tag["value"] for tag in sent.body["tags"]}
+        assert tags["lambdacloud:launch-token"] in notes(raised.value)
+
+
 def test_a_5xx_blip_on_the_read_back_does_not_throw_the_gpu_away() -> None:
     with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
         client = cloud.client()  # default 5 retries

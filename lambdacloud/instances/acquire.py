@@ -33,6 +33,7 @@ from lambdacloud.errors import (
 )
 from lambdacloud.instance_types import InstanceType
 from lambdacloud.instances import launch as launching
+from lambdacloud.instances import tags
 from lambdacloud.instances.instance import Instance, InstanceOperations, Progress
 from lambdacloud.instances.request import LaunchRequest
 from lambdacloud.instances.waiting import is_transient
@@ -291,6 +292,13 @@ class Acquire:
             LambdaCloudError: A permanent failure.
         """
         waiting = _Wait(wait, wait_timeout, port)
+        try:
+            return self._one(only, waiting)
+        except BaseException as error:
+            self._name_unresolved(error)
+            raise
+
+    def _one(self, only: tuple[str, str] | None, waiting: _Wait) -> Instance:
         next_read = self._api.clock()
         while True:
             self._sleep_until(next_read)
@@ -358,11 +366,14 @@ class Acquire:
         except LambdaCloudError as error:
             if launch.unresolved:
                 self._unresolved.append((launch, self._api.clock()))
-            elif _deadline_came_first(error):
-                self._sleep_until(self._deadline or 0.0)  # raises CapacityTimeoutError
+                reason = "answer lost (looking for it)"
+            elif self._deadline is not None and _deadline_came_first(error):
+                self._sleep_until(self._deadline)  # raises CapacityTimeoutError
+                raise
             elif not is_transient(error):
                 raise
-            reason = "rate limited" if error.status_code == 429 else "a transient failure"
+            else:
+                reason = "rate limited" if error.status_code == 429 else "a transient failure"
             self._refused(type_name, region, reason, error)
             return None
 
@@ -401,6 +412,20 @@ class Acquire:
                     launch.token,
                 )
         return None
+
+    def _name_unresolved(self, error: BaseException) -> None:
+        """The acquire ends (an error, the deadline, Ctrl-C) while launches whose answer was
+        lost are still unaccounted for: name their tokens in the log and the error."""
+        if not self._unresolved:
+            return
+        tokens = ", ".join(launch.token for launch, _ in self._unresolved)
+        text = (
+            f"A launch whose answer was lost may have started a machine that is not yours yet "
+            f"(and bills): look for the tag {tags.TOKEN} = {tokens} in "
+            f"client.instances.list() and terminate it, or at {launching.CONSOLE}."
+        )
+        logger.warning(text)
+        launching.note(error, text)
 
     def _hand_over(self, instance: Instance) -> None:
         self._emit(Launched, instance=instance)
