@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
+import requests
 import responses
 
 from lambdacloud import (
@@ -30,6 +31,7 @@ from lambdacloud import (
     ValidationError,
     WaitTimeoutError,
 )
+from lambdacloud._http import decoding
 from lambdacloud.instances import launch as launch_module
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
 from tests.conftest import API, API_KEY, FakeTime, instance_data
@@ -64,6 +66,29 @@ def test_an_acquire_that_ends_with_a_launch_unaccounted_for_names_its_token() ->
         cloud.inject(status=503, method="GET", path="/instances", times=1000)  # never listed
         with pytest.raises(CapacityTimeoutError) as raised:
             client.instances.acquire(["gpu_1x_a10"], ssh_key="me", progress=False, timeout=120)
+        (sent,) = [r for r in cloud.requests if r.path.endswith(LAUNCH)]
+        tags = {tag["key"]: tag["value"] for tag in sent.body["tags"]}
+        assert tags["lambdacloud:launch-token"] in notes(raised.value)
+
+
+@pytest.mark.parametrize("same_region", [False, True])
+def test_a_group_that_times_out_with_a_launch_unaccounted_for_names_its_token(
+    same_region: bool,
+) -> None:
+    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+        client = cloud.client(max_retries=0)
+        client.ssh_keys.create("me")
+        cloud.inject(truncate=True, method="POST", path=LAUNCH)
+        cloud.inject(status=503, method="GET", path="/instances", times=1000)
+        with pytest.raises(CapacityTimeoutError) as raised:
+            client.instances.acquire_many(
+                2,
+                ["gpu_1x_a10"],
+                ssh_key="me",
+                progress=False,
+                timeout=120,
+                same_region=same_region,
+            )
         (sent,) = [r for r in cloud.requests if r.path.endswith(LAUNCH)]
         tags = {tag["key"]: tag["value"] for tag in sent.body["tags"]}
         assert tags["lambdacloud:launch-token"] in notes(raised.value)
@@ -499,6 +524,15 @@ def test_wait_until_active_ends_near_its_timeout_against_a_slow_server(dripping:
         client.instances.wait_until_active(instance_id, timeout=0.3, progress=False)
     took = time.monotonic() - started
     assert took < 0.3 + 1.0
+
+
+def test_an_answer_complete_when_the_deadline_passes_is_kept() -> None:
+    raw = json.dumps({"data": []}).encode()
+    with responses.RequestsMock() as mock:
+        mock.get("http://answers.test/x", body=raw)
+        answer = requests.get("http://answers.test/x", stream=True, timeout=5)
+        with answer:
+            assert decoding.read_capped(answer, expired=lambda: True) == raw
 
 
 @pytest.fixture

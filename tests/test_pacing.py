@@ -11,6 +11,8 @@ import responses
 
 from lambdacloud import APITimeoutError, Client, RateLimitError
 from lambdacloud._http.pacing import LAUNCH_INTERVAL, REQUEST_BURST, REQUEST_INTERVAL, Pacer
+from lambdacloud._http.session import Session
+from lambdacloud.testing import FakeClock
 
 from .conftest import API, API_KEY, FakeTime, load
 
@@ -45,6 +47,57 @@ class TestPacer:
         assert pacer.sent(12.0) is None
         assert pacer.earliest() == 17.0
         assert pacer.sent(17.0) is not None
+
+    def test_a_pacer_with_a_burst_never_refuses_a_send(self, fake_time: FakeTime) -> None:
+        # Two threads' requests may be counted in the other order than they read the clock.
+        pacer = Pacer(1.0, 2, fake_time.clock, fake_time.sleep, what="test")
+        assert pacer.sent(5.001) is not None
+        assert pacer.sent(5.0) is not None
+
+    def test_a_launch_one_rounding_step_early_is_not_refused(self) -> None:
+        # A sleep that ends on the slot may land one float step before it (o + (d - o) < d):
+        # that must not cost a whole launch interval.
+        clock = FakeClock(frozen=True)
+        session = Session(
+            api_key=API_KEY,
+            base_url=API,
+            auth="bearer",
+            timeout=10.0,
+            max_retries=0,
+            http=None,
+            clock=clock,
+            sleep=clock.sleep,
+            rate_limit=False,
+        )
+        clock.advance(0.830035693274327)
+        session._take_slots([session._launch_pacer], None, "POST launch")
+        first = clock()
+        clock.advance(1.6651884764813625 - first)
+        session._take_slots([session._launch_pacer], None, "POST launch")
+        assert clock() - first == pytest.approx(LAUNCH_INTERVAL)
+
+    def test_a_launch_held_up_by_another_launch_keeps_its_launch_slot(self) -> None:
+        # Our launch slot came; another thread's launch, given the slot before, left late:
+        # ours waits until 12 s after it, not for a further launch slot.
+        clock = FakeClock(frozen=True)
+        session = Session(
+            api_key=API_KEY,
+            base_url=API,
+            auth="bearer",
+            timeout=10.0,
+            max_retries=0,
+            http=None,
+            clock=clock,
+            sleep=clock.sleep,
+            rate_limit=True,
+        )
+        launch_pacer = session._launch_pacer
+        launch_pacer.wait()  # the other thread's slot, at 0
+        assert launch_pacer.sent(5.0) is not None  # it left at 5
+        pacers = [launch_pacer, session._request_pacer]
+        assert session._request_pacer is not None
+        session._take_slots(pacers, None, "POST launch")  # ours: slot at 12.25
+        assert clock() == pytest.approx(5.0 + LAUNCH_INTERVAL)
 
     def test_a_refund_also_forgets_when_the_request_left(self, fake_time: FakeTime) -> None:
         pacer = Pacer(12.0, 1, fake_time.clock, fake_time.sleep, what="test")

@@ -42,7 +42,7 @@ def read_capped(
         response: A streamed response.
         expired: Whether the caller's deadline has passed, asked after each piece that
             arrives: a server that sends its answer a little at a time, each piece within
-            the read timeout, cannot hold the call past it.
+            the read timeout, cannot hold the call past it (by more than one piece).
 
     Raises:
         requests.exceptions.ReadTimeout: ``expired`` said so before the body was complete.
@@ -63,9 +63,13 @@ def read_capped(
             return None
         chunks.append(chunk)
         if expired is not None and expired():
-            raise requests.exceptions.ReadTimeout(
-                "the answer was still arriving when the call's deadline passed"
-            )
+            # An answer complete but for its end (the body's declared length reached, or
+            # the end already received) is kept: only one still arriving is given up.
+            if getattr(raw, "length_remaining", None) != 0 and next(pieces, b""):
+                raise requests.exceptions.ReadTimeout(
+                    "the answer was still arriving when the call's deadline passed"
+                )
+            break
     return b"".join(chunks)
 
 

@@ -218,23 +218,25 @@ class Session:
         self, pacers: list[Pacer], deadline: float | None, what: str
     ) -> list[tuple[Pacer, float]]:
         """Wait for a sending slot of each pacer and count them from now, the moment of
-        sending (the slots are returned, for refunds); another thread's request may have
-        used an earlier slot late, in which case the wait begins again.
+        sending (the slots are returned, for refunds). Another thread's launch may have used
+        an earlier launch slot late: then this one waits until 12 s after it and for a new
+        request slot, keeping the launch slot it has.
 
         Raises:
             ClientClosedError: The client was closed meanwhile.
             APITimeoutError: The deadline comes first (``request_sent`` false).
         """
+        no_time = APITimeoutError(
+            f"{what} was not sent: the API's rate limits leave no time for it before the deadline",
+            request_sent=False,
+            retryable=False,
+        )
+        waits = pacers
         for tries in itertools.count(1):
             self._check_open()
-            for pacer in pacers:
+            for pacer in waits:
                 if pacer.wait(deadline) is None:
-                    raise APITimeoutError(
-                        f"{what} was not sent: the API's rate limits leave no time for it "
-                        "before the deadline",
-                        request_sent=False,
-                        retryable=False,
-                    )
+                    raise no_time
             self._check_open()  # it may have been closed while this call waited
             sent_at = self._clock()
             if deadline is not None and sent_at >= deadline:
@@ -243,10 +245,9 @@ class Session:
                     request_sent=False,
                     retryable=False,
                 )
-            slots = []
-            # The strictest (the launch pacer, waited for first) is counted last: when it
-            # refuses, only a request slot has been spent.
-            for pacer in reversed(pacers):
+            slots: list[tuple[Pacer, float]] = []
+            # In order, the launch pacer first: only it refuses, before anything is counted.
+            for pacer in pacers:
                 # A clock that does not move with sleep (a test's) must not loop for ever.
                 slot = pacer.sent(sent_at, force=tries >= MAX_SLOT_TRIES)
                 if slot is None:
@@ -254,15 +255,13 @@ class Session:
                 slots.append((pacer, slot))
             else:
                 return slots
+            for counted, slot in slots:
+                counted.refund(slot)
             earliest = pacer.earliest()
             if deadline is not None and earliest >= deadline:
-                raise APITimeoutError(
-                    f"{what} was not sent: the API's rate limits leave no time for it "
-                    "before the deadline",
-                    request_sent=False,
-                    retryable=False,
-                )
+                raise no_time
             self._sleep(max(earliest - self._clock(), 0.0))
+            waits = [other for other in pacers if other is not pacer]
         raise AssertionError("unreachable")
 
     def _retrier(self, idempotent: bool, deadline: float | None) -> tenacity.Retrying:

@@ -428,9 +428,9 @@ class Acquire:
         launching.note(error, text)
 
     def _hand_over(self, instance: Instance) -> None:
-        self._emit(Launched, instance=instance)
         if self._on_handover is not None:
             self._on_handover(instance)
+        self._emit(Launched, instance=instance)
         self.launched.append(instance)
 
     def _refused(self, type_name: str, region: str, reason: str, error: LambdaCloudError) -> None:
@@ -513,9 +513,12 @@ def group(
             wait(launched)
     except CapacityTimeoutError as error:
         outcome = _give_back(acquire, launched, error)
-        raise acquire.timed_out(
+        timed_out = acquire.timed_out(
             terminated=outcome.confirmed, still_running=outcome.unconfirmed
-        ) from error
+        )
+        for text in getattr(error, "__notes__", ()):
+            launching.note(timed_out, text)  # what may still run is named on the error raised
+        raise timed_out from error
     except BaseException as error:
         _give_back(acquire, launched, error)
         raise
