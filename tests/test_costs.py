@@ -276,11 +276,15 @@ def read_url(server: subprocess.Popen[str]) -> str:
 
 
 class TestMistakesAtLaunch:
-    def test_a_misspelled_type_lists_the_valid_names(self, client: Client) -> None:
+    @pytest.mark.parametrize("region", ["us-west-1", None])
+    def test_a_misspelled_type_lists_the_valid_names(
+        self, cloud: FakeLambdaCloud, client: Client, region: str | None
+    ) -> None:
         with pytest.raises(ValidationError, match="gpu_1x_a10, ") as raised:
-            client.instances.launch("gpu_1x_a1O", ssh_key="me", region="us-west-1")
+            client.instances.launch("gpu_1x_a1O", ssh_key="me", region=region)
         assert raised.value.argument == "instance_type"
         assert "gpu_1x_a1O" in str(raised.value)
+        assert cloud.count("POST", "/instance-operations/launch") == (1 if region else 0)
 
     def test_a_key_given_by_id_says_launches_take_its_name(self, client: Client) -> None:
         key = client.ssh_keys.list()[0]

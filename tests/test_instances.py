@@ -18,7 +18,6 @@ from lambdacloud import (
     InstanceStatus,
     InsufficientCapacityError,
     LaunchAbortedError,
-    NotFoundError,
     ServerError,
     ValidationError,
 )
@@ -409,7 +408,7 @@ class TestLaunch:
         self, client: Client, mocked: responses.RequestsMock
     ) -> None:
         mocked.get(f"{API}/instance-types", json=load("instance_types"))
-        with pytest.raises(NotFoundError, match="gpu_9x_nope"):
+        with pytest.raises(ValidationError, match=r"gpu_9x_nope.*the API offers: gpu_1x_a10"):
             client.instances.launch("gpu_9x_nope", ssh_key="my-laptop")
 
     def test_server_side_capacity_error(

@@ -35,7 +35,7 @@ from lambdacloud.errors import (
 from lambdacloud.instance_types import InstanceType
 from lambdacloud.instances import tags
 from lambdacloud.instances.instance import Instance, InstanceOperations, Progress
-from lambdacloud.instances.request import LaunchRequest
+from lambdacloud.instances.request import LaunchRequest, unknown_type
 from lambdacloud.instances.waiting import is_transient
 
 logger = logging.getLogger("lambdacloud")
@@ -497,12 +497,19 @@ def explain_failed_launch(
 def choose_region(
     types: Sequence[InstanceType], type_name: str, required_region: str | None
 ) -> str:
-    """A region with capacity for ``type_name`` now (``required_region`` if it has some)."""
+    """A region with capacity for ``type_name`` now (``required_region`` if it has some).
+
+    Raises:
+        ValidationError: No type has that name (the error lists those offered).
+        InsufficientCapacityError: No region has capacity for it now.
+    """
     for instance_type in types:
         if instance_type.name == type_name:
             break
     else:
-        raise NotFoundError(f"No instance type is named {type_name!r}")
+        mistake = unknown_type(types, type_name)
+        assert mistake is not None
+        raise mistake
     names = [region.name for region in instance_type.regions_with_capacity]
     if required_region is not None:
         names = [name for name in names if name == required_region]

@@ -208,7 +208,9 @@ class InstanceManager(Manager):
             The new instance.
 
         Raises:
-            ValidationError: An argument is malformed; nothing was sent.
+            ValidationError: An argument is malformed; nothing was sent. Or a mistake the
+                API shows: a type name it does not offer (the error lists those it does),
+                an SSH key given by id or not on the account.
             InsufficientCapacityError: No capacity for the type (in the region).
             LaunchAbortedError: The launch succeeded but the instance could not be read
                 back, or with ``wait=True`` did not become active; the library terminated

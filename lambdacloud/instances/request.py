@@ -225,17 +225,25 @@ class InstanceChange:
     tags: dict[str, str] | None = attrs.field(default=None, metadata=api_shape(TAGS))
 
 
+def unknown_type(types: Sequence[InstanceType], type_name: str) -> ValidationError | None:
+    """The error for a type name the API does not offer (listing those it does), else ``None``."""
+    offered = sorted(t.name for t in types)
+    if type_name in offered:
+        return None
+    return ValidationError(
+        "instance_type",
+        f"{type_name!r} is not an instance type; the API offers: {', '.join(offered)}",
+    )
+
+
 def diagnose(
     types: Sequence[InstanceType], keys: Sequence[SSHKey], type_name: str, ssh_key_names: list[str]
 ) -> ValidationError | None:
     """Why a refused launch was refused, when it was a mistake of the caller's: a type name
     the API does not offer, or an SSH key given by id (launches take names)."""
-    offered = sorted(t.name for t in types)
-    if type_name not in offered:
-        return ValidationError(
-            "instance_type",
-            f"{type_name!r} is not an instance type; the API offers: {', '.join(offered)}",
-        )
+    mistake = unknown_type(types, type_name)
+    if mistake is not None:
+        return mistake
     names = {key.name for key in keys}
     for given in ssh_key_names:
         if given in names:
