@@ -272,3 +272,11 @@ def test_unknown_names_are_attribute_errors_and_dir_lists_the_public_ones() -> N
     with pytest.raises(AttributeError, match="Clinet"):
         lambdacloud.Clinet  # noqa: B018
     assert set(lambdacloud.__all__) <= set(dir(lambdacloud))
+
+
+def test_the_old_ticket_attachments_module_still_imports() -> None:
+    import lambdacloud.ticket_attachments as old
+    from lambdacloud.tickets import Attachment, AttachmentManager
+
+    assert old.Attachment is Attachment
+    assert old.AttachmentOperations is AttachmentManager
