@@ -277,8 +277,8 @@ def test_ctrl_c_between_the_launch_and_the_hand_over(caplog: pytest.LogCaptureFi
     from lambdacloud.instances import manager
 
     with open(manager.__file__) as source:
-        mark = "self._launched.add(instance.id)"
-        line = next(n for n, text in enumerate(source, 1) if text.strip() == mark)
+        mark = "self._launched[id(instance)] = instance"
+        line = next(n for n, text in enumerate(source, 1) if text.strip().startswith(mark))
     fired: list[bool] = []
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:

@@ -86,16 +86,18 @@ class TestOwnership:
         assert instance.status == "terminating"
         assert cloud.count("POST", TERMINATE, status=200) == 1
 
-    def test_what_this_client_launched_is_its_own_however_it_is_read_again(
+    def test_only_the_object_handed_over_is_owned_not_a_look_up_of_the_same_machine(
         self, cloud: FakeLambdaCloud, client: Client
     ) -> None:
         launched = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
-        with client.instances.get(launched.id):
+        for looked_up in (client.instances.get(launched.id), client.instances.list()[0]):
+            with pytest.raises(ValidationError, match="owned"), looked_up:
+                pass
+        assert cloud.count("POST", TERMINATE) == 0
+        launched.refresh()  # the object handed over stays owned when it is updated in place
+        with launched:
             pass
         assert cloud.count("POST", TERMINATE) == 1
-        other = cloud.client()
-        with pytest.raises(ValidationError), other.instances.get(launched.id):
-            pass
 
 
 class TestLaunchTagsAndCost:

@@ -329,8 +329,9 @@ class Instance(Resource["InstanceOperations"]):
         if not self._bound()._owns(self):
             raise ValidationError(
                 "instance",
-                f"instance {self.id} was not launched by this client, so a with-block will not "
-                "terminate it at its end. To have it terminated, opt in: "
+                f"this object for instance {self.id} was looked up (get(), list()), not handed "
+                "over by launch() or acquire(), so a with-block will not terminate it at its "
+                "end. To have it terminated, opt in: "
                 "`with client.instances.owned(instance) as instance:`",
             )
         return self

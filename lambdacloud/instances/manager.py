@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -47,8 +48,10 @@ class InstanceManager(Manager):
     def __init__(self, api: Api) -> None:
         super().__init__(api)
         self._types = InstanceTypeManager(api)
-        #: The instances this client launched (or was told to own): a with-block ends them.
-        self._launched: set[str] = set()
+        #: The Instance objects this client handed over from a launch (or was told to own):
+        #: a with-block ends them. Objects, not ids: another object read for the same
+        #: machine (get(), list()) is a look-up, and a with-block refuses it.
+        self._launched: weakref.WeakValueDictionary[int, Instance] = weakref.WeakValueDictionary()
         self._exit_guard = ExitGuard(self, api)
         api.serve(Instance, self)
 
@@ -528,7 +531,7 @@ class InstanceManager(Manager):
         )
 
     def owned(self, instance: Instance | str) -> Instance:
-        """Opt in: have a with-block terminate an instance this client did not launch.
+        """Opt in: have a with-block terminate an instance you looked up (get(), list()).
 
         ```python
         with client.instances.owned(client.instances.get(instance_id)) as instance:
@@ -601,7 +604,7 @@ class InstanceManager(Manager):
         return request_checks.diagnose(types, keys, type_name, ssh_key_names)
 
     def _own(self, instance: Instance) -> Instance:
-        self._launched.add(instance.id)
+        self._launched[id(instance)] = instance  # by identity: equal objects are other reads
         return instance
 
     def _hand_over(self, instance: Instance) -> None:
@@ -610,7 +613,7 @@ class InstanceManager(Manager):
         self._exit_guard.add(instance.id)
 
     def _owns(self, instance: Instance) -> bool:
-        return instance.id in self._launched
+        return self._launched.get(id(instance)) is instance
 
     def restart(self, instances: InstanceArgument) -> ResourceList[Instance]:
         """Restart one or several instances.
