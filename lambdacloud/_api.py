@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import cattrs
 
-from lambdacloud import _converter
+from lambdacloud import _clock, _converter
 from lambdacloud._clock import Clock, Sleep
 from lambdacloud._http.session import Session
 
@@ -31,6 +31,8 @@ class Api:
         self.session = session
         self.clock = clock
         self.sleep = sleep
+        #: The current UTC time, moving with ``clock`` (see ``_clock.wall_clock``).
+        self.now = _clock.wall_clock(clock)
         self._managers: dict[type, object] = {}
         self.converter = self.make_converter()
 

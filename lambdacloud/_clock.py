@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+WallClock = Callable[[], datetime]
 
 
 def monotonic() -> float:
@@ -21,3 +23,21 @@ def monotonic() -> float:
 def sleep(seconds: float) -> None:
     """``time.sleep``, looked up at call time so tests can patch it."""
     time.sleep(seconds)
+
+
+def wall_clock(clock: Clock) -> WallClock:
+    """The current UTC time as ``clock`` counts it.
+
+    With the default clock, the system's time. With an injected one, the clock's own
+    ``wall()`` if it has one (a ``FakeClock``: every client on it agrees), else the time now
+    plus however far that clock has moved since: so what is stamped and compared in UTC
+    (launch and expiry tags, ``sweep()``, the cost so far) moves with it.
+    """
+    if clock is monotonic:
+        return lambda: datetime.now(timezone.utc)
+    own: WallClock | None = getattr(clock, "wall", None)  # a FakeClock's
+    if callable(own):
+        return own
+    epoch = datetime.now(timezone.utc)
+    start = clock()
+    return lambda: epoch + timedelta(seconds=clock() - start)

@@ -102,9 +102,11 @@ class TestOwnership:
 
 class TestLaunchTagsAndCost:
     def test_a_launch_carries_its_token_and_time_within_the_apis_limits(
-        self, client: Client
+        self, cloud: FakeLambdaCloud, client: Client
     ) -> None:
-        before = datetime.now(timezone.utc).replace(microsecond=0)
+        assert isinstance(cloud.clock, FakeClock)
+        wall = cloud.clock.wall  # the client's UTC time: it is on the fake's clock
+        before = wall().replace(microsecond=0)
         instance = client.instances.launch(
             "gpu_1x_a10",
             ssh_key="me",
@@ -112,7 +114,7 @@ class TestLaunchTagsAndCost:
             tags={"team": "ml"},
             max_runtime=3600.5,
         )
-        after = datetime.now(timezone.utc)
+        after = wall()
         assert instance.tags["team"] == "ml"
         ours = library_tags.library_tags(instance.tags)
         assert set(ours) == {library_tags.TOKEN, library_tags.LAUNCHED_AT, library_tags.EXPIRES_AT}
@@ -124,8 +126,13 @@ class TestLaunchTagsAndCost:
         assert re.fullmatch(r"[0-9a-f]{32}", ours[library_tags.TOKEN])
         assert instance.launched_at is not None
         assert before <= instance.launched_at <= after
-        # to the second, never earlier than asked
-        assert instance.expires_at == instance.launched_at + timedelta(seconds=3601)
+        # to the second, never earlier than asked (3600.5 s after a launch within that second)
+        assert instance.expires_at is not None
+        assert instance.expires_at.microsecond == 0
+        assert instance.expires_at - instance.launched_at in (
+            timedelta(seconds=3601),
+            timedelta(seconds=3602),
+        )
 
     def test_cost_so_far_is_the_price_prorated_to_the_second(self, client: Client) -> None:
         instance = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
@@ -207,11 +214,36 @@ class TestBurnRateAndSweep:
         self, cloud: FakeLambdaCloud, client: Client
     ) -> None:
         instance = client.instances.launch(
-            "gpu_1x_a10", ssh_key="me", region="us-west-1", max_runtime=1
+            "gpu_1x_a10", ssh_key="me", region="us-west-1", max_runtime=60
         )
         assert instance.expires_at is not None
-        assert client.instances.sweep() == []  # not yet (to the second)
-        assert instance.expires_at - instance.launched_at == timedelta(seconds=1)  # type: ignore[operator]
+        assert instance.launched_at is not None
+        assert client.instances.sweep() == []  # not yet
+        # To the second, never earlier than asked: 60 or 61 s after the launch second.
+        assert instance.expires_at - instance.launched_at in (
+            timedelta(seconds=60),
+            timedelta(seconds=61),
+        )
+        cloud.advance(62)
+        assert [i.id for i in cloud.client().instances.sweep()] == [instance.id]
+
+    def test_expiry_and_cost_move_with_the_clients_clock(
+        self, cloud: FakeLambdaCloud, client: Client
+    ) -> None:
+        # On fake time (the client's injected clock), a test can rehearse an hour in a moment.
+        short = client.instances.launch(
+            "gpu_1x_a10", ssh_key="me", region="us-west-1", max_runtime=60
+        )
+        long = client.instances.launch(
+            "gpu_1x_a10", ssh_key="me", region="us-west-1", max_runtime=3600
+        )
+        before = long.cost_so_far
+        assert before is not None
+        cloud.advance(120)
+        assert [i.id for i in client.instances.sweep()] == [short.id]
+        assert long.cost_so_far == before + Decimal("0.75") * 120 / 3600
+        cloud.advance(3600)
+        assert [i.id for i in client.instances.sweep()] == [long.id]
 
 
 class TestTerminateAtExit:

@@ -350,6 +350,7 @@ class Acquire:
             request,
             max_runtime=self._max_runtime,
             deadline=self._deadline,
+            wall_clock=self._api.now,
         )
         try:
             return launch.run(

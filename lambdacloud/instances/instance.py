@@ -208,7 +208,8 @@ class Instance(Resource["InstanceOperations"]):
         ``None`` when unknown: not launched by this library, or terminated or preempted
         (when billing stopped is not recorded). Reads
         only this object (no request)."""
-        return self.cost_at(datetime.now(timezone.utc))
+        manager = self._manager
+        return self.cost_at(manager._now() if manager else datetime.now(timezone.utc))
 
     def cost_at(self, moment: datetime) -> Decimal | None:
         """What ``cost_so_far`` was (or will be) at ``moment``, an aware ``datetime``.
@@ -463,6 +464,8 @@ class InstanceOperations(Protocol):
     ) -> builtins.list[Instance]: ...
 
     def _owns(self, instance: Instance) -> bool: ...
+
+    def _now(self) -> datetime: ...
 
     def _diagnose(
         self, type_name: str, ssh_key_names: builtins.list[str]

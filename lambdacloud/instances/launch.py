@@ -15,7 +15,6 @@ still be running.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -223,11 +222,13 @@ class Launch:
                 instance_types, request.instance_type_name, request.required_region
             )
             request = attrs.evolve(request, region_name=region)
-        now = self._now().replace(microsecond=0)
-        ours = {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(now)}
+        now = self._now()
+        ours = {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(now.replace(microsecond=0))}
         if self._max_runtime is not None:
-            # To the second, and never earlier than asked.
-            expiry = now + timedelta(seconds=math.ceil(self._max_runtime))
+            # To the second, and never earlier than asked: rounded up.
+            expiry = now + timedelta(seconds=self._max_runtime)
+            if expiry.microsecond:
+                expiry = expiry.replace(microsecond=0) + timedelta(seconds=1)
             ours[tags.EXPIRES_AT] = tags.stamp(expiry)
         request = request.tagged(ours)
         ids = self._send(request)

@@ -6,7 +6,7 @@ import builtins
 import logging
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -244,7 +244,9 @@ class InstanceManager(Manager):
         check_terminate_at_exit(terminate_at_exit)
         checked_port = readiness.check_port(port)
         types = self._types.list() if request.region_name is None else None
-        return launch.Launch(self, self._api, request, max_runtime=runtime).run(
+        return launch.Launch(
+            self, self._api, request, max_runtime=runtime, wall_clock=self._api.now
+        ).run(
             instance_types=types,
             wait=request_checks.wait_for(wait),
             wait_timeout=wait_timeout,
@@ -583,7 +585,7 @@ class InstanceManager(Manager):
         API: ``GET /api/v1/instances``, then ``POST /api/v1/instance-operations/terminate``
         when something expired.
         """
-        expired = costs.expired(self.list(), datetime.now(timezone.utc))
+        expired = costs.expired(self.list(), self._api.now())
         if not expired:
             return ResourceList([], Instance)
         logger.warning(
@@ -602,6 +604,10 @@ class InstanceManager(Manager):
         except LambdaCloudError:
             return None
         return request_checks.diagnose(types, keys, type_name, ssh_key_names)
+
+    def _now(self) -> datetime:
+        """The current UTC time, as this client's clock counts it."""
+        return self._api.now()
 
     def _own(self, instance: Instance) -> Instance:
         self._launched[id(instance)] = instance  # by identity: equal objects are other reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 
 class FakeClock:
@@ -22,6 +23,7 @@ class FakeClock:
         self._started = time.monotonic()
         self._offset = 0.0
         self._lock = threading.Lock()
+        self._wall_start = datetime.now(timezone.utc)
 
     def __call__(self) -> float:
         """Seconds since the clock started."""
@@ -46,3 +48,16 @@ class FakeClock:
             self._offset += seconds
 
     sleep = advance
+
+    def wall(self) -> datetime:
+        """The UTC time on this clock: the real time when it started, then its own pace.
+
+        Clients on this clock (``FakeLambdaCloud.client()``) stamp launch and expiry tags,
+        price ``cost_so_far`` and ``sweep()`` by it, and so does the fake cloud.
+
+        Returns:
+            An aware ``datetime``.
+
+        API: none.
+        """
+        return self._wall_start + timedelta(seconds=self())

@@ -117,7 +117,10 @@ class World:
         self.restart_seconds = restart_seconds
         self.terminate_seconds = terminate_seconds
         self.audit_page_size = audit_page_size
-        self._wall_start = datetime.now(timezone.utc).replace(microsecond=0)
+        wall = getattr(clock, "wall", None)  # a FakeClock's: the clients' UTC too
+        self._wall_start = (wall() if callable(wall) else datetime.now(timezone.utc)).replace(
+            microsecond=0
+        )
         self._clock_start = clock()
         self.regions = dict(_catalog.REGIONS)
         self.instance_types = dict(_catalog.INSTANCE_TYPES)
