@@ -573,6 +573,40 @@ class TestInterrupts:
         worker.join(5)
         assert answered == [3]
 
+    @pytest.mark.parametrize("where", ["a response hook", "storing the cookies"])
+    def test_ctrl_c_after_the_answer_arrived_does_not_wedge_a_blocking_pool(
+        self, server: ApiServer, monkeypatch: pytest.MonkeyPatch, where: str
+    ) -> None:
+        # One connection, and a pool that blocks until it is returned: an answer left open
+        # by the interrupt would hang the next call for ever.
+        session = requests.Session()
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=1, pool_block=True))
+        server.answers = [REGIONS, REGIONS]
+        client = client_for(server.url, session=session)
+        fired: list[bool] = []
+
+        def interrupt(*args: Any, **kwargs: Any) -> Any:
+            if not fired:
+                fired.append(True)
+                raise KeyboardInterrupt
+            return original(*args, **kwargs)
+
+        if where == "a response hook":
+            original: Any = lambda response, *args, **kwargs: response  # noqa: E731
+            session.hooks["response"].append(interrupt)
+        else:
+            original = requests.sessions.extract_cookies_to_jar
+            monkeypatch.setattr(requests.sessions, "extract_cookies_to_jar", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            client.regions.list()
+        answered: list[int] = []
+        worker = threading.Thread(
+            target=lambda: answered.append(len(client.regions.list())), daemon=True
+        )
+        worker.start()
+        worker.join(5)
+        assert answered == [3]
+
 
 def wait_for(condition: Any, seconds: float = 2.0) -> bool:
     """Poll a condition the server's threads will make true shortly."""

@@ -322,7 +322,7 @@ class Session:
             )
             url = prepared.url or url
             settings = self.http.merge_environment_settings(url, {}, True, None, None)
-            response = self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
+            response = self._send(prepared, timeout, settings)
             with response:
                 status = response.status_code
                 body = decoding.read_capped(
@@ -341,6 +341,26 @@ class Session:
                 "the session's proxies"
             )
         return status, response.headers, body
+
+    def _send(
+        self, prepared: requests.PreparedRequest, timeout: Timeout, settings: Any
+    ) -> requests.Response:
+        """``session.send()``, closing the answer if anything (a response hook, Ctrl-C while
+        requests stores its cookies) fails after it arrived and before it was returned: its
+        connection goes back to the pool, so a blocking pool cannot wedge the next call."""
+        arrived: list[requests.Response] = []
+
+        def keep(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            arrived.append(response)
+
+        if isinstance(prepared.hooks, dict):
+            prepared.hooks.setdefault("response", []).insert(0, keep)
+        try:
+            return self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
+        except BaseException:
+            for response in arrived:
+                response.close()
+            raise
 
     def _timeout(self, deadline: float | None) -> Timeout:
         """The configured timeout, cut to the time left before ``deadline``."""
