@@ -353,14 +353,17 @@ class Session:
         def keep(response: requests.Response, *args: Any, **kwargs: Any) -> None:
             arrived.append(response)
 
-        if isinstance(prepared.hooks, dict):
-            prepared.hooks.setdefault("response", []).insert(0, keep)
+        hooks = prepared.hooks.setdefault("response", [])
+        hooks.insert(0, keep)
         try:
             return self.http.send(prepared, timeout=timeout, allow_redirects=False, **settings)
         except BaseException:
             for response in arrived:
                 response.close()
             raise
+        finally:
+            hooks.remove(keep)  # no cycle: the answer -> its request -> this hook -> the answer
+            arrived.clear()
 
     def _timeout(self, deadline: float | None) -> Timeout:
         """The configured timeout, cut to the time left before ``deadline``."""
