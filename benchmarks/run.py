@@ -18,7 +18,8 @@ the server accepted per call (keep-alive reuses one: about 0). The import lines 
 ``python -c "..."`` in fresh interpreters with compiled bytecode, as an installed package
 has (the median of several runs): ``import lambdacloud`` against ``import requests`` (the
 target is <= 1.15x), then ``from lambdacloud import Client``, which loads requests too, and
-constructing one; the models, attrs and cattrs load on a client's first call.
+constructing one; the package loads its models, attrs and cattrs when imported, and
+tenacity with its first request.
 """
 
 from __future__ import annotations

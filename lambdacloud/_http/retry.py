@@ -11,11 +11,13 @@ import logging
 import math
 import random
 from datetime import timezone
-
-import tenacity
+from typing import TYPE_CHECKING
 
 from lambdacloud._clock import Clock, Sleep
 from lambdacloud.errors import APIConnectionError, LambdaCloudError
+
+if TYPE_CHECKING:
+    import tenacity
 
 logger = logging.getLogger("lambdacloud")
 
@@ -108,25 +110,24 @@ def retrying(
         sleep: How to wait between attempts.
     """
 
+    # Imported at the first retrier, not with the package: tenacity brings asyncio (and
+    # tornado, where it is installed), a third of the package's import time.
+    import tenacity
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        """After ``max_retries`` retries, or when the next wait would end past the deadline."""
+        if state.attempt_number > max_retries:
+            return True
+        return deadline is not None and clock() + state.upcoming_sleep > deadline
+
     return tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(max_retries + 1) | _OutOfTime(deadline, clock),
+        stop=stop,
         retry=tenacity.retry_if_exception(lambda e: should_retry(e, idempotent=idempotent)),
         wait=_wait_before_retry,
         sleep=sleep,
         before_sleep=_log_retry,
         reraise=True,
     )
-
-
-class _OutOfTime(tenacity.stop.stop_base):
-    """Stop when the next wait would end after the deadline."""
-
-    def __init__(self, deadline: float | None, clock: Clock) -> None:
-        self._deadline = deadline
-        self._clock = clock
-
-    def __call__(self, state: tenacity.RetryCallState) -> bool:
-        return self._deadline is not None and self._clock() + state.upcoming_sleep > self._deadline
 
 
 def _wait_before_retry(state: tenacity.RetryCallState) -> float:

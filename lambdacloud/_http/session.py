@@ -18,12 +18,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import requests.auth
-import tenacity
 import urllib3
 
 from lambdacloud._clock import Clock, Sleep
@@ -32,6 +31,10 @@ from lambdacloud._http.failures import connection_error, host_of
 from lambdacloud._http.pacing import LAUNCH_INTERVAL, REQUEST_BURST, REQUEST_INTERVAL, Pacer
 from lambdacloud._secrets import mask
 from lambdacloud._version import __version__
+
+if TYPE_CHECKING:
+    import tenacity
+
 from lambdacloud.errors import (
     APIConnectionError,
     APITimeoutError,
