@@ -1,4 +1,5 @@
-"""``client.instances``: list, read, rename, launch, restart, terminate and wait for instances."""
+"""``client.instances``: launch and acquire instances, and own what was launched; reading
+(``reading.py``) and waiting (``waits.py``) come from the classes it builds on."""
 
 from __future__ import annotations
 
@@ -10,39 +11,31 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from lambdacloud._api import Api
-from lambdacloud._converter import to_api
-from lambdacloud._display import ResourceList
-from lambdacloud._resource import Manager, Resource, as_list, id_of, ids_of, path_segment
-from lambdacloud._validation import check_tags, check_text
+from lambdacloud._resource import Resource
 from lambdacloud.errors import CleanupError, LambdaCloudError, ValidationError
 from lambdacloud.filesystems import Filesystem
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType, InstanceTypeManager
 from lambdacloud.instances import acquire as acquiring
-from lambdacloud.instances import costs, launch, readiness, waiting
+from lambdacloud.instances import launch, readiness, waiting
 from lambdacloud.instances import progress as progress_display
 from lambdacloud.instances import request as request_checks
-from lambdacloud.instances import tags as library_tags
 from lambdacloud.instances.exit_guard import ExitGuard
-from lambdacloud.instances.instance import Instance, InstanceArgument, Progress
+from lambdacloud.instances.instance import Instance, Progress
 from lambdacloud.instances.launch import LaunchResult
 from lambdacloud.instances.models import (
-    DEFAULT_MAX_POLL_INTERVAL,
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
-    InstanceStatus,
 )
 from lambdacloud.instances.request import LaunchRequest, MountsArgument, SSHKeyArgument
+from lambdacloud.instances.waits import InstanceWaits
 from lambdacloud.regions import Region
 from lambdacloud.ssh_keys import SSHKeyManager
 
 logger = logging.getLogger("lambdacloud")
 
 
-class InstanceManager(Manager):
+class InstanceManager(InstanceWaits):
     """``client.instances``: launch and manage instances."""
 
     def __init__(self, api: Api) -> None:
@@ -54,99 +47,6 @@ class InstanceManager(Manager):
         self._launched: weakref.WeakValueDictionary[int, Instance] = weakref.WeakValueDictionary()
         self._exit_guard = ExitGuard(self, api)
         api.serve(Instance, self)
-
-    def list(self, *, cluster_id: str | None = None) -> ResourceList[Instance]:
-        """List the account's running instances.
-
-        Args:
-            cluster_id: Only the instances of this cluster.
-
-        Returns:
-            The instances, in the API's order.
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``GET /api/v1/instances``
-        """
-        if cluster_id is not None:
-            check_text("cluster_id", cluster_id, min_length=1)
-        return self._read_all(None, cluster_id=cluster_id)
-
-    def get(self, instance: Instance | str) -> Instance:
-        """Read one instance.
-
-        Args:
-            instance: The instance or its id.
-
-        Returns:
-            A new object with the instance's current state.
-
-        Raises:
-            NotFoundError: No such instance.
-            LambdaCloudError: The request failed.
-
-        API: ``GET /api/v1/instances/{id}``
-        """
-        return self._read(id_of(instance, "instance"), None)
-
-    def _read(self, instance_id: str, deadline: float | None) -> Instance:
-        data = self._request("GET", f"/instances/{path_segment(instance_id)}", deadline=deadline)
-        return self._structure(data, Instance, "an instance")
-
-    def _read_all(
-        self, deadline: float | None, *, cluster_id: str | None = None
-    ) -> ResourceList[Instance]:
-        data = self._request(
-            "GET", "/instances", params={"cluster_id": cluster_id}, deadline=deadline
-        )
-        return self._structure_list(data, Instance, "a list of instances")
-
-    def update(
-        self,
-        instance: Instance | str,
-        *,
-        name: str | None = None,
-        tags: Mapping[str, str] | None = None,
-    ) -> Instance:
-        """Rename an instance and/or replace its tags.
-
-        Args:
-            instance: The instance or its id.
-            name: The new name (at most 64 characters).
-            tags: The new tags, replacing all of yours; ``{}`` clears them. The library's own
-                tags (``lambdacloud:launch-token``, ``...launched-at``, ``...expires-at``)
-                are kept. Keys are lowercase (``[a-z][a-z0-9-:]+``, at most 55) and may not
-                start with ``lambda-ai-`` or ``lambdacloud:``; values have at most 128
-                characters.
-
-        Returns:
-            A new object with the updated instance.
-
-        Raises:
-            ValidationError: Neither argument given, or one is malformed.
-            LambdaCloudError: The request failed.
-
-        API: ``POST /api/v1/instances/{id}`` (and ``GET /api/v1/instances/{id}`` first, to
-        keep the library's tags, when ``tags`` is given with an id rather than an object).
-        """
-        instance_id = id_of(instance, "instance")
-        if name is None and tags is None:
-            raise ValidationError("name", "pass name= and/or tags= to update an instance")
-        new_tags = None
-        if tags is not None:
-            new_tags = check_tags("tags", tags)
-            library_tags.check_user_tags(new_tags)
-            current = instance if isinstance(instance, Instance) else self.get(instance_id)
-            new_tags = {**new_tags, **library_tags.library_tags(current.tags)}
-        change = request_checks.InstanceChange(
-            name=None if name is None else check_text("name", name, max_length=64),
-            tags=new_tags,
-        )
-        data = self._request(
-            "POST", f"/instances/{path_segment(instance_id)}", json_body=to_api(change)
-        )
-        return self._structure(data, Instance, "an instance")
 
     def launch(
         self,
@@ -555,44 +455,6 @@ class InstanceManager(Manager):
         found = instance if isinstance(instance, Instance) else self.get(instance)
         return self._own(found)
 
-    def burn_rate(self) -> Decimal:
-        """What everything running or booting costs, in dollars per hour.
-
-        Returns:
-            The sum of the hourly prices of every instance that is ``booting``, ``active``
-            or ``unhealthy`` (not terminating, terminated or preempted).
-
-        Raises:
-            LambdaCloudError: The request failed.
-
-        API: ``GET /api/v1/instances`` (one request).
-        """
-        return costs.burn_rate(self.list())
-
-    def sweep(self) -> ResourceList[Instance]:
-        """Terminate every instance past its expiry (``max_runtime=`` at launch).
-
-        Run it from cron or a scheduled job on another machine, so the guard holds when
-        the laptop that launched is closed: ``Client().instances.sweep()``. Instances
-        without an expiry tag are never touched.
-
-        Returns:
-            The instances it terminated (usually ``terminating``); empty when none expired.
-
-        Raises:
-            LambdaCloudError: A request failed.
-
-        API: ``GET /api/v1/instances``, then ``POST /api/v1/instance-operations/terminate``
-        when something expired.
-        """
-        expired = costs.expired(self.list(), self._api.now())
-        if not expired:
-            return ResourceList([], Instance)
-        logger.warning(
-            "Sweeping expired instance %s (past its max_runtime)", ", ".join(i.id for i in expired)
-        )
-        return self.terminate(expired)
-
     def _diagnose(
         self, type_name: str, ssh_key_names: builtins.list[str]
     ) -> ValidationError | None:
@@ -621,252 +483,6 @@ class InstanceManager(Manager):
     def _owns(self, instance: Instance) -> bool:
         return self._launched.get(id(instance)) is instance
 
-    def restart(self, instances: InstanceArgument) -> ResourceList[Instance]:
-        """Restart one or several instances.
-
-        Args:
-            instances: An instance, an id, or a list of them.
-
-        Returns:
-            The restarted instances.
-
-        Raises:
-            ValidationError: No instance given.
-            ConflictError: An instance cannot be restarted now.
-            LambdaCloudError: The request failed.
-
-        API: ``POST /api/v1/instance-operations/restart``
-        """
-        body = {"instance_ids": ids_of(instances, "instances")}
-        data = self._request("POST", "/instance-operations/restart", json_body=body)
-        restarted = self._structure(data, _Restarted, "a restart result").restarted_instances
-        return ResourceList(restarted, Instance)
-
-    def terminate(self, instances: InstanceArgument) -> ResourceList[Instance]:
-        """Terminate one or several instances.
-
-        Args:
-            instances: An instance, an id, or a list of them.
-
-        Returns:
-            The terminated instances (usually ``terminating``).
-
-        Raises:
-            ValidationError: No instance given.
-            LambdaCloudError: The request failed.
-
-        API: ``POST /api/v1/instance-operations/terminate``
-        """
-        body = {"instance_ids": ids_of(instances, "instances")}
-        data = self._request("POST", "/instance-operations/terminate", json_body=body)
-        terminated = self._structure(data, _Terminated, "a terminate result").terminated_instances
-        return ResourceList(terminated, Instance)
-
-    def wait_for_status(
-        self,
-        instances: InstanceArgument,
-        status: InstanceStatus | str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
-        progress: Progress = True,
-    ) -> ResourceList[Instance]:
-        """Poll until every given instance has ``status``.
-
-        One request per poll however many instances: ``GET /instances/{id}`` for one,
-        ``GET /instances`` for several. The pause between polls starts at ``poll_interval``
-        and grows to ``max_poll_interval``. A few consecutive transient failures (network,
-        429, 5xx) are tolerated. An instance that no longer exists counts as ``terminated``.
-
-        Args:
-            instances: An instance, an id, or a list of them.
-            status: The status to wait for, such as ``"active"`` or ``"terminated"``.
-            timeout: Seconds before giving up (20 minutes by default).
-            poll_interval: Seconds before the second poll (2 by default).
-            max_poll_interval: The longest pause between polls (10 s by default).
-            progress: ``True`` (the default) shows the wait: a line updated in place in a
-                notebook, status changes in a terminal, nothing elsewhere; ``False`` shows
-                nothing; a function is called with a ``WaitProgress`` after every poll.
-
-        Returns:
-            New objects for the instances, in the order given.
-
-        Raises:
-            ValidationError: A malformed argument.
-            WaitTimeoutError: ``timeout`` passed first; ``.instances`` holds them as last seen.
-            InstanceStatusError: An instance reached a status from which ``status`` cannot
-                follow (``terminated``, ``preempted``; ``unhealthy`` or ``terminating``
-                unless waiting for termination).
-            NotFoundError: An instance given by id does not exist.
-            LambdaCloudError: Polling failed for good.
-
-        API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
-        """
-        return self._wait(
-            instances,
-            waiting.check_status(status),
-            port=None,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            progress=progress,
-        )
-
-    def wait_until_active(
-        self,
-        instances: InstanceArgument,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
-        progress: Progress = True,
-    ) -> ResourceList[Instance]:
-        """Poll until every given instance is ``active``; see ``wait_for_status()``.
-
-        Args:
-            instances: An instance, an id, or a list of them.
-            timeout: Seconds before giving up (20 minutes by default).
-            poll_interval: Seconds before the second poll (2 by default); the pause
-                grows 1.5x per poll.
-            max_poll_interval: The longest pause between polls (10 s by default).
-            progress: ``True`` shows the wait (in a notebook or a terminal), ``False``
-                nothing; a function receives a ``WaitProgress`` after every poll.
-
-        Returns:
-            New objects for the instances, in the order given.
-
-        Raises:
-            ValidationError: A malformed argument; nothing was sent.
-            WaitTimeoutError: ``timeout`` passed first; ``.instances`` holds them as last seen.
-            InstanceStatusError: An instance became terminated, preempted or unhealthy.
-            NotFoundError: An instance given by id does not exist.
-            LambdaCloudError: Polling failed for good.
-
-        API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
-        """
-        return self._wait(
-            instances,
-            InstanceStatus.ACTIVE,
-            port=None,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            progress=progress,
-        )
-
-    def wait_until_ready(
-        self,
-        instances: InstanceArgument,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        port: int = 22,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
-        progress: Progress = True,
-    ) -> ResourceList[Instance]:
-        """Poll until every given instance is ready: ``active``, with an ip, and its SSH
-        server answering on ``port`` with its banner.
-
-        ``active`` comes a little before a machine can be used (sshd starts later); this
-        is the moment a script can connect. The check reads the ``SSH-`` banner the server
-        sends first: nothing is sent to it and nothing logs in. One API request per poll
-        however many instances; fails fast on ``terminated`` or ``preempted``.
-
-        Args:
-            instances: An instance, an id, or a list of them.
-            timeout: Seconds before giving up (20 minutes by default).
-            port: The SSH port (22; the fake cloud's instances answer on ``cloud.ssh_port``).
-            poll_interval: Seconds before the second poll (2 by default).
-            max_poll_interval: The longest pause between polls (10 s by default).
-            progress: How to show the wait, as for ``wait_for_status()``.
-
-        Returns:
-            New objects for the instances, in the order given, with their ips.
-
-        Raises:
-            ValidationError: A malformed argument; nothing was sent.
-            WaitTimeoutError: ``timeout`` passed first; ``.instances`` holds them as last seen.
-            InstanceStatusError: An instance became terminated, preempted or unhealthy.
-            LambdaCloudError: Polling failed for good.
-
-        API: ``GET /api/v1/instances/{id}`` or ``GET /api/v1/instances``, once per poll.
-        """
-        return self._wait(
-            instances,
-            InstanceStatus.ACTIVE,
-            port=readiness.check_port(port),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            progress=progress,
-        )
-
-    def _wait(
-        self,
-        instances: InstanceArgument,
-        target: str,
-        *,
-        port: int | None,
-        timeout: float,
-        poll_interval: float,
-        max_poll_interval: float,
-        progress: Progress,
-        say_still_running: bool = True,
-    ) -> ResourceList[Instance]:
-        given = as_list(instances, "instances")
-        waiting.check_wait_arguments(timeout, poll_interval, max_poll_interval)
-        report = progress_display.reporter(progress)
-        poller = waiting.Poller(self, given)
-
-        def ready(instance: Instance, left: float) -> bool:
-            assert port is not None
-            timeout = min(readiness.PROBE_TIMEOUT, max(left, 0.1))
-            return bool(instance.ip) and readiness.ssh_banner(instance.ip or "", port, timeout)
-
-        try:
-            awaited = waiting.wait_for_status(
-                target,
-                fetch=poller,
-                seen=poller.seen(),
-                clock=self._api.clock,
-                sleep=self._api.sleep,
-                timeout=timeout,
-                poll_interval=poll_interval,
-                max_poll_interval=max_poll_interval,
-                progress=report,
-                ready=ready if port is not None else None,
-                label="ready" if port is not None else None,
-            )
-        except BaseException as error:
-            progress_display.stopped(report, error)
-            if isinstance(error, KeyboardInterrupt) and say_still_running:
-                waiting.interrupted(list(poller.known.values()), error)
-            raise
-        return ResourceList(awaited, Instance)
-
-    def _await(
-        self,
-        instances: builtins.list[Instance],
-        until: str,
-        *,
-        timeout: float,
-        port: int,
-        progress: Progress,
-    ) -> ResourceList[Instance]:
-        """Wait until what a launch started is ``"active"`` or ``"ready"``; an interrupted wait
-        does not say the machines still run: the launch terminates them."""
-        return self._wait(
-            instances,
-            InstanceStatus.ACTIVE,
-            port=port if until == "ready" else None,
-            timeout=timeout,
-            poll_interval=DEFAULT_POLL_INTERVAL,
-            max_poll_interval=DEFAULT_MAX_POLL_INTERVAL,
-            progress=progress,
-            say_still_running=False,
-        )
-
     def _send_launch(
         self,
         body: dict[str, Any],
@@ -887,23 +503,6 @@ class InstanceManager(Manager):
             cut_timeout=False,
         )
         return self._structure(data, LaunchResult, "a launch result").instance_ids
-
-    def _cleanup(
-        self, ids: builtins.list[str], *, deadline: float | None = None
-    ) -> builtins.list[Instance]:
-        """Terminate instances the library is responsible for, retrying transient failures.
-
-        A plain terminate is a POST and is not retried after a 5xx or a reset; here the
-        library itself would leave a machine running, and terminating twice is harmless.
-        """
-        data = self._request(
-            "POST",
-            "/instance-operations/terminate",
-            json_body={"instance_ids": ids},
-            idempotent=True,
-            deadline=deadline,
-        )
-        return self._structure(data, _Terminated, "a terminate result").terminated_instances
 
     def _release(self, instance: Instance, error: BaseException | None) -> builtins.list[Instance]:
         """Terminate an instance at the end of its ``with`` block (``error``: what ended it).
@@ -937,13 +536,3 @@ def check_terminate_at_exit(value: object) -> None:
     """
     if not isinstance(value, bool):
         raise ValidationError("terminate_at_exit", f"expected True or False, got {value!r}")
-
-
-@attrs.frozen
-class _Restarted:
-    restarted_instances: list[Instance]
-
-
-@attrs.frozen
-class _Terminated:
-    terminated_instances: list[Instance]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from lambdacloud._clock import Clock, Sleep
 from lambdacloud._resource import Resource, ids_of
@@ -21,7 +21,6 @@ from lambdacloud.errors import (
 )
 from lambdacloud.instances.instance import (
     Instance,
-    InstanceOperations,
     ProgressCallback,
     WaitProgress,
 )
@@ -164,6 +163,14 @@ def wait_for_status(
         interval = min(interval * POLL_INTERVAL_GROWTH, max_poll_interval)
 
 
+class Reads(Protocol):
+    """What a poll needs of the instances manager: reading one instance, or all."""
+
+    def _read(self, instance_id: str, deadline: float | None) -> Instance: ...
+
+    def _read_all(self, deadline: float | None) -> Sequence[Instance]: ...
+
+
 class Poller:
     """Reads the awaited instances, one request per poll however many there are.
 
@@ -172,7 +179,7 @@ class Poller:
         given: The instances (or ids) awaited, in order.
     """
 
-    def __init__(self, operations: InstanceOperations, given: list[Resource[Any] | str]) -> None:
+    def __init__(self, operations: Reads, given: list[Resource[Any] | str]) -> None:
         self._operations = operations
         self.ids = ids_of(given, "instances")
         self.known = {i.id: i for i in given if isinstance(i, Instance)}
