@@ -2,15 +2,17 @@
 
 - ``models``: the values an instance is made of (status, actions, image);
 - ``instance``: the ``Instance`` object, and what it asks of its manager;
-- ``manager``: ``client.instances``, the only place that knows the instance paths;
+- ``reading``, ``waits``, ``manager``: ``client.instances`` in three steps — instances that
+  exist, waiting for them, launching them — the only places that know the instance paths;
 - ``launch``: the launch protocol, from checked request to the instance handed over;
 - ``request``: a launch's arguments, checked, in the API's terms;
-- ``acquire``: getting a scarce GPU, within the API's limits; ``readiness``: SSH answering;
+- ``acquire``: getting a scarce GPU, within the API's limits (``preferences``: what it wants;
+  ``events``: what it tells ``on_event``); ``readiness``: SSH answering;
 - ``tags``, ``costs``, ``exit_guard``: the library's tags, what instances cost, expiry;
 - ``waiting``, ``progress``: polling until a status, and showing it.
 """
 
-from lambdacloud.instances.acquire import (
+from lambdacloud.instances.events import (
     AcquireEvent,
     CapacityRead,
     LaunchAttempt,

@@ -21,12 +21,14 @@ from lambdacloud.instances import acquire as acquiring
 from lambdacloud.instances import launch, readiness, waiting
 from lambdacloud.instances import progress as progress_display
 from lambdacloud.instances import request as request_checks
+from lambdacloud.instances.events import OnEvent
 from lambdacloud.instances.exit_guard import ExitGuard
 from lambdacloud.instances.instance import Instance, Progress
 from lambdacloud.instances.launch import LaunchResult
 from lambdacloud.instances.models import (
     DEFAULT_TIMEOUT,
 )
+from lambdacloud.instances.preferences import preferences
 from lambdacloud.instances.request import LaunchRequest, MountsArgument, SSHKeyArgument
 from lambdacloud.instances.waits import InstanceWaits
 from lambdacloud.regions import Region
@@ -164,7 +166,7 @@ class InstanceManager(InstanceWaits):
         max_price_per_hour: Decimal | int | str | float | None = None,
         timeout: float | None = None,
         poll_interval: float | None = None,
-        on_event: acquiring.OnEvent | None = None,
+        on_event: OnEvent | None = None,
         progress: Progress = True,
         name: str | None = None,
         hostname: str | None = None,
@@ -278,7 +280,7 @@ class InstanceManager(InstanceWaits):
         max_price_per_hour: Decimal | int | str | float | None = None,
         timeout: float | None = None,
         poll_interval: float | None = None,
-        on_event: acquiring.OnEvent | None = None,
+        on_event: OnEvent | None = None,
         progress: Progress = True,
         name: str | None = None,
         filesystems: Iterable[Filesystem | str] | None = None,
@@ -389,7 +391,7 @@ class InstanceManager(InstanceWaits):
         max_price_per_hour: Any,
         timeout: float | None,
         poll_interval: float | None,
-        on_event: acquiring.OnEvent | None,
+        on_event: OnEvent | None,
         progress: Progress,
         max_runtime: float | None,
         terminate_at_exit: bool,
@@ -398,7 +400,7 @@ class InstanceManager(InstanceWaits):
         """An acquire, every argument checked before any request."""
         runtime = request_checks.check_runtime(max_runtime)
         check_terminate_at_exit(terminate_at_exit)
-        wanted = acquiring.preferences(instance_types, regions, max_price_per_hour)
+        wanted = preferences(instance_types, regions, max_price_per_hour)
         if timeout is not None:
             waiting.check_seconds("timeout", timeout)
         if poll_interval is not None:

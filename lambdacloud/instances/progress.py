@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from lambdacloud._display import STYLE, badge, cell_html, text_of
 from lambdacloud.errors import ValidationError
-from lambdacloud.instances.acquire import (
+from lambdacloud.instances.events import (
     AcquireEvent,
     CapacityRead,
     LaunchAttempt,
