@@ -32,7 +32,7 @@ from lambdacloud import (
     WaitTimeoutError,
 )
 from lambdacloud._http import decoding
-from lambdacloud.instances import launch as launch_module
+from lambdacloud.instances import cleanup as cleanup_module
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
 from tests.conftest import API, API_KEY, FakeTime, instance_data
 
@@ -211,7 +211,7 @@ def test_ctrl_c_during_launch_wait_notes_do_not_contradict(
 
 
 # The line right after terminate() has recorded the confirmation.
-with open(launch_module.__file__) as source:
+with open(cleanup_module.__file__) as source:
     LINE = next(n for n, text in enumerate(source, 1) if text.strip() == "if outcome.unconfirmed:")
 
 
@@ -222,7 +222,7 @@ def ctrl_c_after_confirmation() -> Iterator[None]:
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         if (
-            frame.f_code.co_filename == launch_module.__file__
+            frame.f_code.co_filename == cleanup_module.__file__
             and frame.f_code.co_name == "terminate"
         ):
 

@@ -21,7 +21,7 @@ from lambdacloud import (
     ServerError,
     WaitTimeoutError,
 )
-from lambdacloud.instances.launch import CLEANUP_TIMEOUT
+from lambdacloud.instances.cleanup import CLEANUP_TIMEOUT
 from lambdacloud.testing import FakeClock, FakeLambdaCloud
 
 from .conftest import API, API_KEY, FakeTime, instance_data, load

@@ -5,6 +5,7 @@
 - ``reading``, ``waits``, ``manager``: ``client.instances`` in three steps — instances that
   exist, waiting for them, launching them — the only places that know the instance paths;
 - ``launch``: the launch protocol, from checked request to the instance handed over;
+  ``cleanup``: terminating what the library must, and naming what may still run;
 - ``request``: a launch's arguments, checked, in the API's terms;
 - ``acquire``: getting a scarce GPU, within the API's limits (``preferences``: what it wants;
   ``events``: what it tells ``on_event``); ``readiness``: SSH answering;

@@ -29,8 +29,8 @@ from lambdacloud.errors import (
     LambdaCloudError,
 )
 from lambdacloud.instance_types import InstanceType
+from lambdacloud.instances import cleanup, tags
 from lambdacloud.instances import launch as launching
-from lambdacloud.instances import tags
 from lambdacloud.instances.events import (
     AcquireEvent,
     CapacityRead,
@@ -274,10 +274,10 @@ class Acquire:
         text = (
             f"A launch whose answer was lost may have started a machine that is not yours yet "
             f"(and bills): look for the tag {tags.TOKEN} = {tokens} in "
-            f"client.instances.list() and terminate it, or at {launching.CONSOLE}."
+            f"client.instances.list() and terminate it, or at {cleanup.CONSOLE}."
         )
         logger.warning(text)
-        launching.note(error, text)
+        cleanup.note(error, text)
 
     def _hand_over(self, instance: Instance) -> None:
         if self._on_handover is not None:
@@ -369,7 +369,7 @@ def group(
             terminated=outcome.confirmed, still_running=outcome.unconfirmed
         )
         for text in getattr(error, "__notes__", ()):
-            launching.note(timed_out, text)  # what may still run is named on the error raised
+            cleanup.note(timed_out, text)  # what may still run is named on the error raised
         raise timed_out from error
     except BaseException as error:
         _give_back(acquire, launched, error)
@@ -377,13 +377,11 @@ def group(
     return list(launched)
 
 
-def _give_back(
-    acquire: Acquire, launched: list[Instance], error: BaseException
-) -> launching.Cleanup:
+def _give_back(acquire: Acquire, launched: list[Instance], error: BaseException) -> cleanup.Cleanup:
     """Terminate an unfinished group; name what may still run in the log and the error."""
     if not launched:
-        return launching.Cleanup()
-    outcome = launching.terminate(
+        return cleanup.Cleanup()
+    outcome = cleanup.terminate(
         acquire._operations,
         acquire._api,
         [i.id for i in launched],
@@ -395,9 +393,9 @@ def _give_back(
     warning = outcome.warning("An unfinished group")
     if warning is not None:
         logger.warning(warning)
-        launching.note(error, warning)
+        cleanup.note(error, warning)
     if outcome.interrupt is not None and outcome.interrupt is not error:
         if warning is not None:
-            launching.note(outcome.interrupt, warning)
+            cleanup.note(outcome.interrupt, warning)
         raise outcome.interrupt
     return outcome

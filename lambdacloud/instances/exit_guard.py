@@ -13,7 +13,7 @@ import logging
 import threading
 
 from lambdacloud._api import Api
-from lambdacloud.instances import launch
+from lambdacloud.instances import cleanup
 from lambdacloud.instances.instance import InstanceOperations
 
 logger = logging.getLogger("lambdacloud")
@@ -52,7 +52,7 @@ class ExitGuard:
             "Terminating instance %s at exit (launched with terminate_at_exit=True)",
             ", ".join(ids),
         )
-        outcome = launch.terminate(self._operations, self._api, ids)
+        outcome = cleanup.terminate(self._operations, self._api, ids)
         warning = outcome.warning("At exit")
         if warning is not None:
             logger.warning(warning)

@@ -24,7 +24,6 @@ from lambdacloud._api import Api
 from lambdacloud._http.retry import backoff
 from lambdacloud.errors import (
     APIConnectionError,
-    InsufficientCapacityError,
     InvalidParametersError,
     LambdaCloudError,
     LaunchAbortedError,
@@ -33,8 +32,9 @@ from lambdacloud.errors import (
 )
 from lambdacloud.instance_types import InstanceType
 from lambdacloud.instances import tags
+from lambdacloud.instances.cleanup import CONSOLE, Cleanup, note, terminate
 from lambdacloud.instances.instance import Instance, InstanceOperations, Progress
-from lambdacloud.instances.request import LaunchRequest, unknown_type
+from lambdacloud.instances.request import LaunchRequest, choose_region
 from lambdacloud.instances.waiting import is_transient
 
 logger = logging.getLogger("lambdacloud")
@@ -43,12 +43,8 @@ logger = logging.getLogger("lambdacloud")
 FIND_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
 #: Seconds a just-launched instance may take to be readable (it may answer 404 at first).
 READ_BACK_TIMEOUT = 60.0
-#: Seconds the library keeps trying to terminate what it must (404s and transient failures).
-CLEANUP_TIMEOUT = 60.0
 #: Seconds a token search may take beyond its pauses, for the listings themselves.
 READ_TIMEOUT_SLACK = 10.0
-#: Where to terminate by hand.
-CONSOLE = "https://cloud.lambda.ai/instances"
 
 
 @attrs.frozen
@@ -56,93 +52,6 @@ class LaunchResult:
     """The ``data`` of a launch response."""
 
     instance_ids: list[str]
-
-
-@attrs.define
-class Cleanup:
-    """What became of the library's attempt to terminate instances.
-
-    Attributes:
-        confirmed: The ids the API says are terminating or terminated.
-        unconfirmed: The ids that may still be running.
-        error: The last failure, if any.
-        interrupt: The ``KeyboardInterrupt`` that stopped the attempt, if one did.
-    """
-
-    confirmed: list[str] = attrs.Factory(list)
-    unconfirmed: list[str] = attrs.Factory(list)
-    error: BaseException | None = None
-    interrupt: KeyboardInterrupt | None = None
-    instances: list[Instance] = attrs.Factory(list)
-
-    def warning(self, what: str) -> str | None:
-        """The warning to give when something may still be running, else ``None``."""
-        if not self.unconfirmed:
-            return None
-        ids = ", ".join(self.unconfirmed)
-        why = "interrupted" if self.interrupt is not None else _reason(self.error)
-        return (
-            f"{what}: instance {ids} may still be running (and billing) — terminating it "
-            f"was {why}. Terminate it with client.instances.terminate({self.unconfirmed!r}) "
-            f"or at {CONSOLE}."
-        )
-
-
-def terminate(
-    operations: InstanceOperations, api: Api, ids: list[str], *, why: str | None = None
-) -> Cleanup:
-    """Terminate instances the library is responsible for, until the API confirms it.
-
-    Transient failures and 404s (an instance launched seconds ago may not be visible yet)
-    are tried again until ``CLEANUP_TIMEOUT``, which also bounds the waits a 429 asks for;
-    nothing counts as terminated until the API says so. A ``KeyboardInterrupt`` stops the
-    attempt and is kept in the result.
-
-    Args:
-        why: Logged before the first attempt (a warning that names the ids and says that
-            Ctrl-C stops it); nothing is logged when ``None``.
-    """
-    outcome = Cleanup(unconfirmed=list(ids))
-    deadline = api.clock() + CLEANUP_TIMEOUT
-    attempt = 0
-    try:
-        if why is not None:
-            logger.warning(
-                "%s: terminating %s (up to %.0f s; press Ctrl-C again to stop, leaving it running)",
-                why,
-                ", ".join(ids),
-                CLEANUP_TIMEOUT,
-            )
-        while outcome.unconfirmed:
-            attempt += 1
-            try:
-                done = operations._cleanup(outcome.unconfirmed, deadline=deadline)
-            except LambdaCloudError as error:
-                outcome.error = error
-                pause = backoff(attempt)
-                if not (isinstance(error, NotFoundError) or is_transient(error)):
-                    break
-                if api.clock() + pause > deadline:
-                    break
-                api.sleep(pause)
-                continue
-            outcome.instances += done
-            confirmed = {i.id for i in done if str(i.status) in ("terminating", "terminated")}
-            outcome.confirmed += [i for i in outcome.unconfirmed if i in confirmed]
-            outcome.unconfirmed = [i for i in outcome.unconfirmed if i not in confirmed]
-            if outcome.unconfirmed:
-                outcome.error = LambdaCloudError("the API did not list it as terminating")
-                break
-    except KeyboardInterrupt as interrupt:
-        outcome.interrupt = interrupt
-    return outcome
-
-
-def note(error: BaseException, text: str) -> None:
-    """Add ``text`` to what the traceback of ``error`` shows (Python 3.11+)."""
-    add_note = getattr(error, "add_note", None)
-    if add_note is not None:
-        add_note(text)
 
 
 #: Called with the instance as a launch hands it over, within the launch's protection:
@@ -457,14 +366,6 @@ def _outcome_unknown(error: LambdaCloudError) -> bool:
     return error.status_code is not None and error.status_code >= 500
 
 
-def _reason(error: BaseException | None) -> str:
-    if error is None:
-        return "not confirmed by the API"
-    if isinstance(error, NotFoundError):
-        return "answered 404 (not found) until the library gave up"
-    return f"refused ({type(error).__name__})"
-
-
 def explain_failed_launch(
     error: LambdaCloudError, token: str | None = None, *, searched: bool = True
 ) -> None:
@@ -493,34 +394,3 @@ def explain_failed_launch(
     logger.warning("%s %s", error.message, note_text)
     error.message = f"{error.message}. {note_text}"
     error.args = (error.message,)
-
-
-def choose_region(
-    types: Sequence[InstanceType], type_name: str, required_region: str | None
-) -> str:
-    """A region with capacity for ``type_name`` now (``required_region`` if it has some).
-
-    Raises:
-        ValidationError: No type has that name (the error lists those offered).
-        InsufficientCapacityError: No region has capacity for it now.
-    """
-    for instance_type in types:
-        if instance_type.name == type_name:
-            break
-    else:
-        mistake = unknown_type(types, type_name)
-        assert mistake is not None
-        raise mistake
-    names = [region.name for region in instance_type.regions_with_capacity]
-    if required_region is not None:
-        names = [name for name in names if name == required_region]
-    if not names:
-        where = (
-            f" in {required_region}, where the filesystems or rulesets are"
-            if required_region
-            else ""
-        )
-        raise InsufficientCapacityError(
-            f"No capacity for {type_name}{where} right now; try another type or later"
-        )
-    return names[0]

@@ -18,7 +18,7 @@ from lambdacloud.filesystems import Filesystem
 from lambdacloud.images import Image
 from lambdacloud.instance_types import InstanceType, InstanceTypeManager
 from lambdacloud.instances import acquire as acquiring
-from lambdacloud.instances import launch, readiness, waiting
+from lambdacloud.instances import cleanup, launch, readiness, waiting
 from lambdacloud.instances import progress as progress_display
 from lambdacloud.instances import request as request_checks
 from lambdacloud.instances.events import OnEvent
@@ -514,18 +514,18 @@ class InstanceManager(InstanceWaits):
                 without an error of its own, which otherwise carries the note).
             KeyboardInterrupt: Ctrl-C stopped the termination.
         """
-        outcome = launch.terminate(self, self._api, [instance.id])
+        outcome = cleanup.terminate(self, self._api, [instance.id])
         warning = outcome.warning("The with-block ended")
         if warning is not None:
             logger.warning(warning)
         if outcome.interrupt is not None:
             if warning is not None:
-                launch.note(outcome.interrupt, warning)
+                cleanup.note(outcome.interrupt, warning)
             raise outcome.interrupt
         if warning is None:
             return outcome.instances
         if error is not None:
-            launch.note(error, warning)
+            cleanup.note(error, warning)
             return []
         raise CleanupError(warning, instance_ids=outcome.unconfirmed) from outcome.error
 

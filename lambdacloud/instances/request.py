@@ -18,7 +18,7 @@ from lambdacloud._validation import (
     check_text,
     check_user_data,
 )
-from lambdacloud.errors import ValidationError
+from lambdacloud.errors import InsufficientCapacityError, ValidationError
 from lambdacloud.filesystems import Filesystem, FilesystemMount
 from lambdacloud.firewall_rulesets import FirewallRuleset
 from lambdacloud.images import Image
@@ -297,3 +297,34 @@ def check_runtime(max_runtime: Any) -> float | None:
             f"expected at most {MAX_RUNTIME} seconds (ten years), got {max_runtime!r}",
         )
     return float(max_runtime)
+
+
+def choose_region(
+    types: Sequence[InstanceType], type_name: str, required_region: str | None
+) -> str:
+    """A region with capacity for ``type_name`` now (``required_region`` if it has some).
+
+    Raises:
+        ValidationError: No type has that name (the error lists those offered).
+        InsufficientCapacityError: No region has capacity for it now.
+    """
+    for instance_type in types:
+        if instance_type.name == type_name:
+            break
+    else:
+        mistake = unknown_type(types, type_name)
+        assert mistake is not None
+        raise mistake
+    names = [region.name for region in instance_type.regions_with_capacity]
+    if required_region is not None:
+        names = [name for name in names if name == required_region]
+    if not names:
+        where = (
+            f" in {required_region}, where the filesystems or rulesets are"
+            if required_region
+            else ""
+        )
+        raise InsufficientCapacityError(
+            f"No capacity for {type_name}{where} right now; try another type or later"
+        )
+    return names[0]
