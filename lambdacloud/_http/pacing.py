@@ -10,10 +10,13 @@ a request when it arrives, so a slot is counted again from the moment the reques
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+from collections.abc import Callable
 
 from lambdacloud._clock import Clock, Sleep
+from lambdacloud.errors import APITimeoutError
 
 logger = logging.getLogger("lambdacloud")
 
@@ -120,3 +123,72 @@ class Pacer:
             if self._due == reservation:
                 self._due = reservation - self.interval
                 self._last_sent = self._sent_before
+
+
+#: How often a request waits again for its slots before it takes them regardless.
+MAX_SLOT_TRIES = 5
+
+
+def take_slots(
+    pacers: list[Pacer],
+    deadline: float | None,
+    what: str,
+    *,
+    clock: Clock,
+    sleep: Sleep,
+    check_open: Callable[[], None],
+) -> list[tuple[Pacer, float]]:
+    """Wait for a sending slot of each pacer and count them from now, the moment of
+    sending (the slots are returned, for refunds). Another thread's launch may have used
+    an earlier launch slot late: then this one waits until 12 s after it and for a new
+    request slot, keeping the launch slot it has.
+
+    Args:
+        pacers: The pacers whose slots the request needs, the strictest first.
+        deadline: The time on ``clock`` by which it must be sent, if any.
+        what: The request, for messages.
+        clock: Monotonic seconds.
+        sleep: How to wait.
+        check_open: Raises if the client was closed meanwhile.
+
+    Raises:
+        ClientClosedError: The client was closed meanwhile.
+        APITimeoutError: The deadline comes first (``request_sent`` false).
+    """
+    no_time = APITimeoutError(
+        f"{what} was not sent: the API's rate limits leave no time for it before the deadline",
+        request_sent=False,
+        retryable=False,
+    )
+    waits = pacers
+    for tries in itertools.count(1):
+        check_open()
+        for pacer in waits:
+            if pacer.wait(deadline) is None:
+                raise no_time
+        check_open()  # it may have been closed while this call waited
+        sent_at = clock()
+        if deadline is not None and sent_at >= deadline:
+            raise APITimeoutError(
+                f"{what} was not sent: its deadline has passed",
+                request_sent=False,
+                retryable=False,
+            )
+        slots: list[tuple[Pacer, float]] = []
+        # In order, the launch pacer first: only it refuses, before anything is counted.
+        for pacer in pacers:
+            # A clock that does not move with sleep (a test's) must not loop for ever.
+            slot = pacer.sent(sent_at, force=tries >= MAX_SLOT_TRIES)
+            if slot is None:
+                break
+            slots.append((pacer, slot))
+        else:
+            return slots
+        for counted, slot in slots:
+            counted.refund(slot)
+        earliest = pacer.earliest()
+        if deadline is not None and earliest >= deadline:
+            raise no_time
+        sleep(max(earliest - clock(), 0.0))
+        waits = [other for other in pacers if other is not pacer]
+    raise AssertionError("unreachable")

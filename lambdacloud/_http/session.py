@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 import json
 import logging
 import sys
@@ -27,8 +26,15 @@ import urllib3
 
 from lambdacloud._clock import Clock, Sleep
 from lambdacloud._http import decoding, retry
+from lambdacloud._http.auth import Authorization
 from lambdacloud._http.failures import connection_error, host_of
-from lambdacloud._http.pacing import LAUNCH_INTERVAL, REQUEST_BURST, REQUEST_INTERVAL, Pacer
+from lambdacloud._http.pacing import (
+    LAUNCH_INTERVAL,
+    REQUEST_BURST,
+    REQUEST_INTERVAL,
+    Pacer,
+    take_slots,
+)
 from lambdacloud._secrets import mask
 from lambdacloud._version import __version__
 
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
 
 from lambdacloud.errors import (
     APIConnectionError,
-    APITimeoutError,
     ClientClosedError,
     LambdaCloudError,
     MalformedResponseError,
@@ -53,8 +58,6 @@ USER_AGENT = (
     f"lambdacloud-client/{__version__} python-requests/{requests.__version__} "
     f"Python/{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"
 )
-#: How often a request waits again for its slots before it takes them regardless.
-MAX_SLOT_TRIES = 5
 #: The shortest timeout a request is sent with when a deadline is near.
 MIN_TIMEOUT = 0.1
 
@@ -220,52 +223,14 @@ class Session:
     def _take_slots(
         self, pacers: list[Pacer], deadline: float | None, what: str
     ) -> list[tuple[Pacer, float]]:
-        """Wait for a sending slot of each pacer and count them from now, the moment of
-        sending (the slots are returned, for refunds). Another thread's launch may have used
-        an earlier launch slot late: then this one waits until 12 s after it and for a new
-        request slot, keeping the launch slot it has.
-
-        Raises:
-            ClientClosedError: The client was closed meanwhile.
-            APITimeoutError: The deadline comes first (``request_sent`` false).
-        """
-        no_time = APITimeoutError(
-            f"{what} was not sent: the API's rate limits leave no time for it before the deadline",
-            request_sent=False,
-            retryable=False,
+        return take_slots(
+            pacers,
+            deadline,
+            what,
+            clock=self._clock,
+            sleep=self._sleep,
+            check_open=self._check_open,
         )
-        waits = pacers
-        for tries in itertools.count(1):
-            self._check_open()
-            for pacer in waits:
-                if pacer.wait(deadline) is None:
-                    raise no_time
-            self._check_open()  # it may have been closed while this call waited
-            sent_at = self._clock()
-            if deadline is not None and sent_at >= deadline:
-                raise APITimeoutError(
-                    f"{what} was not sent: its deadline has passed",
-                    request_sent=False,
-                    retryable=False,
-                )
-            slots: list[tuple[Pacer, float]] = []
-            # In order, the launch pacer first: only it refuses, before anything is counted.
-            for pacer in pacers:
-                # A clock that does not move with sleep (a test's) must not loop for ever.
-                slot = pacer.sent(sent_at, force=tries >= MAX_SLOT_TRIES)
-                if slot is None:
-                    break
-                slots.append((pacer, slot))
-            else:
-                return slots
-            for counted, slot in slots:
-                counted.refund(slot)
-            earliest = pacer.earliest()
-            if deadline is not None and earliest >= deadline:
-                raise no_time
-            self._sleep(max(earliest - self._clock(), 0.0))
-            waits = [other for other in pacers if other is not pacer]
-        raise AssertionError("unreachable")
 
     def _retrier(self, idempotent: bool, deadline: float | None) -> tenacity.Retrying:
         # Without a deadline, one per kind serves every call: tenacity keeps a call's state
@@ -302,7 +267,7 @@ class Session:
             headers=headers,
             params=query,
             data=body,
-            auth=_Authorization(self._authorization, self.http.auth),
+            auth=Authorization(self._authorization, self.http.auth),
         )
         return self._exchange(request, f"{method} {path}", self._timeout(deadline), deadline)
 
@@ -447,30 +412,3 @@ class Session:
                 )
 
         self._retrier(True, None)(attempt)
-
-
-class _Authorization(requests.auth.AuthBase):
-    """Sets the Authorization header (or removes it, for ``None``) as the last step.
-
-    requests applies auth after merging the session's headers, so what is sent is exactly
-    ours. The session's own ``auth`` still runs first (it may sign the request or add
-    headers of its own); passing an auth also keeps requests from reading ``~/.netrc``.
-    """
-
-    def __init__(self, value: str | None, inner: Any = None) -> None:
-        self._value = value
-        if isinstance(inner, tuple) and len(inner) == 2:
-            inner = requests.auth.HTTPBasicAuth(*inner)
-        self._inner = inner
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self._inner is not None:
-            request = self._inner(request)
-        if self._value is None:
-            request.headers.pop("Authorization", None)
-        else:
-            request.headers["Authorization"] = self._value
-        return request
-
-    def __repr__(self) -> str:
-        return "<Authorization>"
