@@ -15,6 +15,7 @@ still be running.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -131,13 +132,12 @@ class Launch:
                 instance_types, request.instance_type_name, request.required_region
             )
             request = attrs.evolve(request, region_name=region)
-        now = self._now()
-        ours = {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(now.replace(microsecond=0))}
+        now = self._now().replace(microsecond=0)
+        ours = {tags.TOKEN: self.token, tags.LAUNCHED_AT: tags.stamp(now)}
         if self._max_runtime is not None:
-            # To the second, and never earlier than asked: rounded up.
-            expiry = now + timedelta(seconds=self._max_runtime)
-            if expiry.microsecond:
-                expiry = expiry.replace(microsecond=0) + timedelta(seconds=1)
+            # The launch second plus max_runtime rounded up: both tags to the second, and
+            # any client can read one from the other.
+            expiry = now + timedelta(seconds=math.ceil(self._max_runtime))
             ours[tags.EXPIRES_AT] = tags.stamp(expiry)
         request = request.tagged(ours)
         ids = self._send(request)
