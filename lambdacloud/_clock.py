@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -26,18 +26,24 @@ def sleep(seconds: float) -> None:
 
 
 def wall_clock(clock: Clock) -> WallClock:
-    """The current UTC time as ``clock`` counts it.
+    """The current UTC time for a client on ``clock``.
 
-    With the default clock, the system's time. With an injected one, the clock's own
-    ``wall()`` if it has one (a ``FakeClock``: every client on it agrees), else the time now
-    plus however far that clock has moved since: so what is stamped and compared in UTC
-    (launch and expiry tags, ``sweep()``, the cost so far) moves with it.
+    The system's time, unless the clock keeps a UTC time of its own (a ``FakeClock``'s
+    ``wall()``, which the fake cloud uses too): then what is stamped and compared in UTC
+    (launch and expiry tags, ``sweep()``, the cost so far) moves with it. Any other injected
+    clock is monotonic seconds only (it may stop while a laptop sleeps), so it is not used
+    for UTC.
     """
-    if clock is monotonic:
-        return lambda: datetime.now(timezone.utc)
-    own: WallClock | None = getattr(clock, "wall", None)  # a FakeClock's
-    if callable(own):
-        return own
-    epoch = datetime.now(timezone.utc)
-    start = clock()
-    return lambda: epoch + timedelta(seconds=clock() - start)
+    own = getattr(clock, "wall", None)
+    if not callable(own):
+        return _system_now
+
+    def now() -> datetime:
+        value = own()
+        return value if isinstance(value, datetime) else _system_now()
+
+    return now
+
+
+def _system_now() -> datetime:
+    return datetime.now(timezone.utc)

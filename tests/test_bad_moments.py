@@ -8,6 +8,7 @@ server that drips its banner, and ``user_data`` echoed in base64.
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import socket
 import sys
@@ -533,6 +534,20 @@ def test_an_answer_complete_when_the_deadline_passes_is_kept() -> None:
         answer = requests.get("http://answers.test/x", stream=True, timeout=5)
         with answer:
             assert decoding.read_capped(answer, expired=lambda: True) == raw
+
+
+def test_a_compressed_answer_that_has_arrived_is_decoded_in_full_at_the_deadline() -> None:
+    # 4 kB on the wire, 384 kB decoded: more than one piece is left to decode, not to wait for.
+    data = json.dumps({"data": ["x" * 96] * 4000}).encode()
+    with responses.RequestsMock() as mock:
+        mock.get(
+            "http://answers.test/x",
+            body=gzip.compress(data),
+            headers={"Content-Encoding": "gzip", "Content-Length": str(len(gzip.compress(data)))},
+        )
+        answer = requests.get("http://answers.test/x", stream=True, timeout=5)
+        with answer:
+            assert decoding.read_capped(answer, expired=lambda: True) == data
 
 
 @pytest.fixture

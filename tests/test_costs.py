@@ -317,3 +317,18 @@ class TestMistakesAtLaunch:
             client.instances.launch("gpu_1x_a10", ssh_key=key.id, region="us-west-1")
         assert raised.value.argument == "ssh_key"
         assert client.instances.launch("gpu_1x_a10", ssh_key=key, region="us-west-1")
+
+
+class TestClientTime:
+    def test_utc_follows_a_clock_that_keeps_its_own_and_no_other(self) -> None:
+        from unittest import mock
+
+        from lambdacloud._clock import wall_clock
+
+        fake = FakeClock(frozen=True)
+        fake.advance(3600)
+        assert wall_clock(fake)() == fake.wall()
+        before = datetime.now(timezone.utc)
+        for other in (time.monotonic, lambda: 5.0, mock.Mock(return_value=5.0)):
+            # monotonic seconds only (they may stop while a laptop sleeps): the system's UTC
+            assert before <= wall_clock(other)() <= datetime.now(timezone.utc)

@@ -553,6 +553,19 @@ class TestClosing:
         assert server.connections == 2
 
 
+def test_a_response_hook_of_yours_that_reads_the_body_leaves_it_to_the_client(
+    server: ApiServer,
+) -> None:
+    session = requests.Session()
+    seen: list[int] = []
+    session.hooks["response"].append(lambda response, *a, **k: seen.append(len(response.content)))
+    server.answers = [REGIONS]
+    client = client_for(server.url, session=session)
+    assert len(client.regions.list()) == 3
+    assert len(seen) == 1
+    assert seen[0] > 0
+
+
 class TestInterrupts:
     def test_an_interrupted_client_keeps_working(self, server: ApiServer) -> None:
         server.answers = [stall, REGIONS]

@@ -260,7 +260,7 @@ def loaded_after(statement: str) -> set[str]:
     return {name.split(".")[0] for name in run.stdout.split()}
 
 
-def test_importing_the_package_is_plain_and_eager() -> None:
+def test_importing_the_package_is_plain_and_eager_but_for_tenacity() -> None:
     loaded = loaded_after("import lambdacloud")
     assert {"requests", "attrs", "cattrs"} <= loaded
     # tenacity (and the asyncio and tornado it brings) comes with the first request instead

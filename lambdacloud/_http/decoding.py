@@ -42,7 +42,8 @@ def read_capped(
         response: A streamed response.
         expired: Whether the caller's deadline has passed, asked after each piece that
             arrives: a server that sends its answer a little at a time, each piece within
-            the read timeout, cannot hold the call past it (by more than one piece).
+            the read timeout, cannot hold the call past it by more than one read (whose
+            timeout was cut to the time left when the request was sent).
 
     Raises:
         requests.exceptions.ReadTimeout: ``expired`` said so before the body was complete.
@@ -50,7 +51,11 @@ def read_capped(
     if declared_length(response.headers.get("Content-Length")) > MAX_RESPONSE_BYTES:
         return None  # said so up front: not worth reading
     raw = response.raw
-    if isinstance(raw, urllib3.HTTPResponse) and hasattr(raw, "read1"):
+    if (
+        isinstance(raw, urllib3.HTTPResponse)
+        and hasattr(raw, "read1")
+        and not getattr(response, "_content_consumed", False)  # a hook of yours may have read it
+    ):
         # What has arrived, decoded (urllib3 2): each piece as it comes.
         pieces: Iterator[bytes] = iter(lambda: raw.read1(CHUNK_SIZE, decode_content=True), b"")
     else:
@@ -63,9 +68,12 @@ def read_capped(
             return None
         chunks.append(chunk)
         if expired is not None and expired():
-            # An answer complete but for its end (the body's declared length reached, or
-            # the end already received) is kept: only one still arriving is given up.
-            if getattr(raw, "length_remaining", None) != 0 and next(pieces, b""):
+            if getattr(raw, "length_remaining", None) == 0:
+                expired = None  # all of it has arrived: what is left is decoding, read it
+                continue
+            # Only an answer still arriving is given up: one whose end has come is kept.
+            more = next(pieces, b"")
+            if more:
                 raise requests.exceptions.ReadTimeout(
                     "the answer was still arriving when the call's deadline passed"
                 )

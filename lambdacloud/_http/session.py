@@ -269,13 +269,16 @@ class Session:
             data=body,
             auth=Authorization(self._authorization, self.http.auth),
         )
-        return self._exchange(request, f"{method} {path}", self._timeout(deadline), deadline)
+        return self._exchange(
+            request, f"{method} {path}", self._timeout(deadline), deadline=deadline
+        )
 
     def _exchange(
         self,
         request: requests.Request | requests.PreparedRequest,
         what: str,
         timeout: Timeout,
+        *,
         deadline: float | None = None,
     ) -> Answer:
         """Prepare ``request`` with the session's settings (unless it is prepared already),
