@@ -17,6 +17,20 @@ from lambdacloud.testing import FakeClock
 from .conftest import API, API_KEY, FakeTime, load
 
 
+def session_on(clock: FakeClock, *, rate_limit: bool) -> Session:
+    return Session(
+        api_key=API_KEY,
+        base_url=API,
+        auth="bearer",
+        timeout=10.0,
+        max_retries=0,
+        http=None,
+        clock=clock,
+        sleep=clock.sleep,
+        rate_limit=rate_limit,
+    )
+
+
 def paced_client(fake_time: FakeTime) -> Client:
     return Client(api_key=API_KEY, clock=fake_time.clock, sleep=fake_time.sleep)
 
@@ -58,17 +72,7 @@ class TestPacer:
         # A sleep that ends on the slot may land one float step before it (o + (d - o) < d):
         # that must not cost a whole launch interval.
         clock = FakeClock(frozen=True)
-        session = Session(
-            api_key=API_KEY,
-            base_url=API,
-            auth="bearer",
-            timeout=10.0,
-            max_retries=0,
-            http=None,
-            clock=clock,
-            sleep=clock.sleep,
-            rate_limit=False,
-        )
+        session = session_on(clock, rate_limit=False)
         clock.advance(0.830035693274327)
         session._take_slots([session._launch_pacer], None, "POST launch")
         first = clock()
@@ -80,17 +84,7 @@ class TestPacer:
         # Our launch slot came; another thread's launch, given the slot before, left late:
         # ours waits until 12 s after it, not for a further launch slot.
         clock = FakeClock(frozen=True)
-        session = Session(
-            api_key=API_KEY,
-            base_url=API,
-            auth="bearer",
-            timeout=10.0,
-            max_retries=0,
-            http=None,
-            clock=clock,
-            sleep=clock.sleep,
-            rate_limit=True,
-        )
+        session = session_on(clock, rate_limit=True)
         launch_pacer = session._launch_pacer
         launch_pacer.wait()  # the other thread's slot, at 0
         assert launch_pacer.sent(5.0) is not None  # it left at 5
