@@ -8,13 +8,14 @@ server that drips its banner, and ``user_data`` echoed in base64.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from types import FrameType
 from typing import Any
@@ -45,8 +46,13 @@ USER_DATA = (
 SECRET = "0123456789abcdef0123"
 
 
+def frozen_cloud(**options: Any) -> FakeLambdaCloud:
+    """A fake cloud on frozen time, without rate limits or SSH listeners."""
+    return FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True), **options)
+
+
 def test_acquire_never_ends_with_two_machines() -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client(max_retries=0)
         client.ssh_keys.create("me")
         cloud.inject(truncate=True, method="POST", path=LAUNCH)  # launched; answer cut mid-body
@@ -60,7 +66,7 @@ def test_acquire_never_ends_with_two_machines() -> None:
 
 
 def test_an_acquire_that_ends_with_a_launch_unaccounted_for_names_its_token() -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client(max_retries=0)
         client.ssh_keys.create("me")
         cloud.inject(truncate=True, method="POST", path=LAUNCH)  # launched; answer cut
@@ -76,7 +82,7 @@ def test_an_acquire_that_ends_with_a_launch_unaccounted_for_names_its_token() ->
 def test_a_group_that_times_out_with_a_launch_unaccounted_for_names_its_token(
     same_region: bool,
 ) -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client(max_retries=0)
         client.ssh_keys.create("me")
         cloud.inject(truncate=True, method="POST", path=LAUNCH)
@@ -96,7 +102,7 @@ def test_a_group_that_times_out_with_a_launch_unaccounted_for_names_its_token(
 
 
 def test_a_5xx_blip_on_the_read_back_does_not_throw_the_gpu_away() -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client()  # default 5 retries
         client.ssh_keys.create("me")
         cloud.inject(status=503, method="GET", path="/instances", times=6)  # ~15 s of 503s
@@ -246,7 +252,7 @@ def ctrl_c_after_confirmation() -> Iterator[None]:
 def test_ctrl_c_at_the_end_of_a_with_block_is_not_swallowed(
     ctrl_c_after_confirmation: None,
 ) -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client()
         client.ssh_keys.create("me")
         instance = client.instances.launch("gpu_1x_a10", ssh_key="me", region="us-west-1")
@@ -256,9 +262,7 @@ def test_ctrl_c_at_the_end_of_a_with_block_is_not_swallowed(
 
 
 def test_ctrl_c_during_an_abort_stays_a_keyboard_interrupt(ctrl_c_after_confirmation: None) -> None:
-    with FakeLambdaCloud(
-        rate_limits=False, ssh=False, clock=FakeClock(frozen=True), boot_seconds=600
-    ) as cloud:
+    with frozen_cloud(boot_seconds=600) as cloud:
         client = cloud.client()
         client.ssh_keys.create("me")
         with pytest.raises(KeyboardInterrupt):  # not LaunchAbortedError
@@ -294,7 +298,7 @@ def test_ctrl_c_between_the_launch_and_the_hand_over(caplog: pytest.LogCaptureFi
             return local
         return None
 
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client()
         client.ssh_keys.create("me")
         sys.settrace(tracer)
@@ -307,10 +311,6 @@ def test_ctrl_c_between_the_launch_and_the_hand_over(caplog: pytest.LogCaptureFi
         said = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= 30)
         said += "\n".join(getattr(raised.value, "__notes__", []))
         assert not running or running[0].id in said, "a machine runs that nothing names"
-
-
-def frozen_cloud() -> FakeLambdaCloud:
-    return FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True))
 
 
 def test_token_search_is_about_half_a_minute_under_429s() -> None:
@@ -477,25 +477,18 @@ def test_acquire_stops_on_a_connection_error_that_retrying_cannot_fix(fake_time:
         assert fake_time.now - started < 60, "a permanent TLS error was polled for an hour"
 
 
-@pytest.fixture
-def dripping() -> Iterator[str]:
-    body = json.dumps({"data": instance_data("instance_booting")}).encode()
+@contextlib.contextmanager
+def trickling(send: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A server on 127.0.0.1 that answers each connection with ``send(connection, stop)``;
+    its port. ``stop`` is set when the test is over (a sender waits on it between pieces)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     stop = threading.Event()
 
     def serve(conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            )
-            for i in range(0, len(body), max(1, len(body) // 12)):  # ~12 pieces
-                if stop.wait(0.15):  # each 0.15 s apart
-                    return
-                conn.sendall(body[i : i + max(1, len(body) // 12)])
+        with conn, contextlib.suppress(OSError):
+            send(conn, stop)
 
     def accept() -> None:
         while not stop.is_set():
@@ -506,9 +499,32 @@ def dripping() -> Iterator[str]:
             threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    listener.close()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.fixture
+def dripping() -> Iterator[str]:
+    """An API server that sends its answer in ~12 pieces, 0.15 s apart."""
+    body = json.dumps({"data": instance_data("instance_booting")}).encode()
+    piece = max(1, len(body) // 12)
+
+    def send(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        for i in range(0, len(body), piece):
+            if stop.wait(0.15):
+                return
+            conn.sendall(body[i : i + piece])
+
+    with trickling(send) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_wait_until_active_ends_near_its_timeout_against_a_slow_server(dripping: str) -> None:
@@ -552,33 +568,16 @@ def test_a_compressed_answer_that_has_arrived_is_decoded_in_full_at_the_deadline
 
 @pytest.fixture
 def slow_banner() -> Iterator[int]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
+    """An SSH server that sends its banner a byte at a time, 0.25 s apart."""
 
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            for byte in b"SSH-2.0-slow\r\n":
-                if stop.wait(0.25):
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
+    def send(conn: socket.socket, stop: threading.Event) -> None:
+        for byte in b"SSH-2.0-slow\r\n":
+            if stop.wait(0.25):
                 return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+            conn.sendall(bytes([byte]))
 
-    threading.Thread(target=accept, daemon=True).start()
-    yield listener.getsockname()[1]
-    stop.set()
-    listener.close()
+    with trickling(send) as port:
+        yield port
 
 
 def test_wait_until_ready_ends_near_its_timeout(
@@ -608,7 +607,7 @@ def test_wait_until_ready_ends_near_its_timeout(
 def test_user_data_echoed_in_an_error(
     echo: str, status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client(max_retries=0)
         client.ssh_keys.create("me")
         cloud.inject(
@@ -634,7 +633,7 @@ def test_user_data_echoed_in_an_error(
 
 
 def test_exit_guard_after_a_manual_terminate(caplog: pytest.LogCaptureFixture) -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client()
         client.ssh_keys.create("me")
         instance = client.instances.launch(
@@ -651,7 +650,7 @@ def test_exit_guard_after_a_manual_terminate(caplog: pytest.LogCaptureFixture) -
 
 
 def test_acquire_and_acquire_many_take_terminate_at_exit() -> None:
-    with FakeLambdaCloud(rate_limits=False, ssh=False, clock=FakeClock(frozen=True)) as cloud:
+    with frozen_cloud() as cloud:
         client = cloud.client()
         client.ssh_keys.create("me")
         one = client.instances.acquire(
